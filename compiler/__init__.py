@@ -1,0 +1,1 @@
+"""Passes over a .net file: quantize, partition, report."""

@@ -1,0 +1,1 @@
+"""Hardware profiles of Loihi-style cores and their loader."""

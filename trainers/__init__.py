@@ -1,0 +1,1 @@
+"""Trainers that export .net files: ``slayer`` (direct SNN training) and ``bootstrap``."""
