@@ -127,7 +127,7 @@ class LearningStats:
         return "\n".join(lines)
 
     def print(self, epoch: int, iter: Optional[int] = None, time_elapsed: Optional[float] = None,
-              header: Optional[Sequence[str]] = None, file=None) -> str:
+              header: Optional[Sequence[str]] = None, dataloader=None, file=None) -> str:
         """Print (and return) a status block, overwriting the previous one on a terminal.
 
         Args:
@@ -136,11 +136,16 @@ class LearningStats:
             time_elapsed: seconds since the epoch started; printed as ms per sample of the
                 current phase when samples have been seen.
             header: extra lines printed above the statistics.
+            dataloader: the loader being iterated (anything with ``len``); with ``iter`` the
+                progress is shown as ``i = iter/len(dataloader) (percent)``.
             file: stream to write to (default ``sys.stdout``).
         """
         stream = sys.stdout if file is None else file
         first = f"Epoch {epoch:4d}"
-        if iter is not None:
+        if iter is not None and dataloader is not None:
+            total = len(dataloader)
+            first += f" : i = {iter:5d}/{total:5d} ({100 * iter / max(total, 1):3.0f}%)"
+        elif iter is not None:
             first += f" : i = {iter:5d}"
         if time_elapsed is not None:
             seen = max(self.training.num_samples, self.testing.num_samples,
@@ -200,20 +205,22 @@ class LearningStats:
 
     def plot(self, figures: Sequence[int] = (1, 2), figsize=None,
              path: Optional[PathLike] = None) -> list:
-        """Plot learning curves: loss (figure ``figures[0]``) and accuracy (``figures[1]``).
+        """Plot learning curves: loss per epoch (log scale) and accuracy per epoch.
 
-        Uses matplotlib's Agg backend (no display).  With ``path`` (a prefix, as in
-        :meth:`save`) the figures are saved as ``<path>loss.png`` and ``<path>accuracy.png``
-        and closed; otherwise the figure objects are returned open.  Returns the figures.
+        One line per phase with logged values.  Figures are drawn on matplotlib's Agg canvas
+        as plain ``Figure`` objects (no display and no pyplot state, so this works on headless
+        machines and leaves the session's backend alone); ``figures`` is accepted for lava-dl
+        compatibility (it numbered pyplot windows) and only its length matters: ``(1,)``
+        plots the loss alone.  With ``path`` (a prefix, as in :meth:`save`) the figures are
+        saved as ``<path>loss.png`` and ``<path>accuracy.png``.  Returns the figures.
         """
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
 
         made = []
-        for fig_id, what in zip(figures, ("loss", "accuracy")):
-            fig = plt.figure(fig_id, figsize=figsize)
-            fig.clf()
+        for _fig_id, what in zip(figures, ("loss", "accuracy")):
+            fig = Figure(figsize=figsize)
+            FigureCanvasAgg(fig)
             ax = fig.add_subplot(1, 1, 1)
             for name, stat in self._phases():
                 log = getattr(stat, f"{what}_log")
@@ -226,7 +233,6 @@ class LearningStats:
             ax.legend()
             if path is not None:
                 fig.savefig(_prefix(path) + f"{what}.png")
-                plt.close(fig)
             made.append(fig)
         return made
 
