@@ -14,7 +14,7 @@ find_py310 = $(shell \
   root=$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv); \
   for p in $$root/versions/3.10*/bin/python3; do [ -x $$p ] && { echo $$p; exit 0; }; done)
 
-.PHONY: setup test test-slow test-all demo bench clean
+.PHONY: setup test test-slow test-all demo bench clean which-python
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
@@ -47,3 +47,6 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+which-python:
+	@echo "$(find_py310)"
