@@ -1,0 +1,8 @@
+"""Lava processes netx builds networks from (imports Lava).
+
+* :mod:`netx.blocks.process`: leaf processes (``LoihiLIF``, ``LoihiLIFReset``, ``LoihiDense``)
+  and lava-dl style blocks (``Input``, ``Dense``, ``Affine``, ``RecurrentDense``, ``Conv``,
+  ``Pool``).
+* :mod:`netx.blocks.models`: their process models.
+* :mod:`netx.blocks.network`: the whole-network process, :class:`netx.hdf5.Network`.
+"""
