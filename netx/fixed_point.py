@@ -22,7 +22,7 @@ Units (the "Loihi grid"):
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import NamedTuple, Optional, Union
 
 import torch
 
@@ -163,3 +163,407 @@ def dense_weights(weights: Tensor, num_weight_bits: int = WEIGHT_BITS) -> Tensor
 def apply_weight_exp(a: Tensor, weight_exp: int) -> Tensor:
     """Scale an accumulated synaptic input by ``2**weight_exp`` (right shift floors)."""
     return a << weight_exp if weight_exp > 0 else a >> (-weight_exp)
+
+
+# --------------------------------------------------------------------------- fitting and
+# exact integer accumulation (added for the batched engine, netx.engine)
+def fit_dense_weights(weights) -> tuple[Tensor, int, int]:
+    """Fit integer weights to Lava's Dense format: ``(mantissas, num_weight_bits, weight_exp)``.
+
+    The same choice Lava's ``optimize_weight_bits`` makes (and lava-dl's netx applies when it
+    builds a ``Dense``): the sign mode picks a scale (mixed: ``min(127/max, -128/min)``,
+    excitatory: ``255/max``, inhibitory: ``-255/min``), ``scale_bits = floor(log2(scale))``
+    (+1 when mixed), ``weight_exp = -scale_bits``; ``n`` is the number of trailing zero bits
+    shared by all weights (at most 8, minus 1 when mixed) and
+    ``num_weight_bits = 8 - scale_bits - n``.  The mantissas are ``weights * 2**scale_bits``
+    (rounded to nearest when the weights must shrink, i.e. ``weight_exp > 0``).
+
+    Integer weights that fit Loihi's 8-bit range come out exactly: feeding the result to
+    :func:`dense_weights` and :func:`apply_weight_exp` gives back ``weights @ s``.
+
+    Args:
+        weights: (n_out, n_in) integer-valued array (numpy or torch).
+    """
+    w = torch.as_tensor(weights).to(torch.float64)
+    mode = sign_mode(w)
+    mixed = int(mode == "mixed")
+    w_max, w_min = float(w.max()) if w.numel() else 0.0, float(w.min()) if w.numel() else 0.0
+    if w_max == 0 and w_min == 0:
+        return w.to(torch.int64), WEIGHT_BITS, 0
+    if mode == "mixed":
+        scale = min(127 / w_max if w_max > 0 else float("inf"),
+                    -128 / w_min if w_min < 0 else float("inf"))
+    elif mode == "inhibitory":
+        scale = -255 / w_min
+    else:
+        scale = 255 / w_max
+    scale_bits = int(torch.floor(torch.log2(torch.tensor(scale, dtype=torch.float64)))) + mixed
+    n = WEIGHT_BITS
+    while n > 0 and bool(((w / 2 ** n) != torch.round(w / 2 ** n)).any()):
+        n -= 1
+    n -= mixed
+    num_weight_bits = min(WEIGHT_BITS - scale_bits - n, WEIGHT_BITS + mixed)
+    mant = torch.round(w * 2.0 ** scale_bits).to(torch.int64)
+    return mant, int(num_weight_bits), -scale_bits
+
+
+def exact_float_dtype(bound: float) -> torch.dtype | None:
+    """A float dtype whose sums of integers stay exact when every partial sum is bounded by
+    ``bound`` in magnitude (float32 below 2^24, float64 below 2^53), else ``None`` (use int64)."""
+    if bound < 2 ** 24:
+        return torch.float32
+    if bound < 2 ** 53:
+        return torch.float64
+    return None
+
+
+def int_matmul(x: Tensor, weight_t: Tensor) -> Tensor:
+    """Exact ``x @ weight_t`` of integer values, returned as int64.
+
+    ``x`` (B, n_in) and ``weight_t`` (n_in, n_out) must already share a dtype; float dtypes
+    are exact when chosen with :func:`exact_float_dtype` (all partial sums are integers
+    below the mantissa limit, so summation order does not matter).
+    """
+    return torch.matmul(x, weight_t).to(torch.int64)
+
+
+def dense_accumulate(s: Tensor, weight_t: Tensor, weight_exp: int = 0) -> Tensor:
+    """Lava ``Dense`` (fixed_pt) accumulation for a batch: ``(s @ W^T)`` scaled by
+    ``weight_exp`` (see :func:`apply_weight_exp`).
+
+    Args:
+        s: (B, n_in) spikes (0/1) or graded values, in ``weight_t``'s dtype.
+        weight_t: (n_in, n_out) effective weights (from :func:`dense_weights`), transposed.
+    Returns:
+        (B, n_out) int64 synaptic input for the next step.
+    """
+    return apply_weight_exp(int_matmul(s, weight_t), weight_exp)
+
+
+def conv_accumulate(s: Tensor, weight: Tensor, stride: tuple[int, int] = (1, 1),
+                    padding: tuple[int, int] = (0, 0), dilation: tuple[int, int] = (1, 1),
+                    groups: int = 1) -> Tensor:
+    """Lava ``Conv`` (fixed_pt) accumulation for a batch, on NCHW tensors.
+
+    Lava convolves its (X, Y, C) input with a kernel (C_out, W, H, C_in) that lava-dl made by
+    flipping the PyTorch kernel; a true convolution with the flipped kernel is the
+    cross-correlation ``torch.nn.functional.conv2d`` computes with the PyTorch kernel, so
+    this takes the PyTorch kernel directly (see :func:`lava_conv_kernel`).  Lava ignores
+    ``weight_exp`` and ``num_weight_bits`` for Conv and wraps the result to signed 24 bits.
+
+    Args:
+        s: (B, C_in, H, W) input in ``weight``'s dtype (exact per :func:`exact_float_dtype`).
+        weight: (C_out, C_in/groups, kH, kW) PyTorch-order kernel; (y, x) geometry pairs.
+    Returns:
+        (B, C_out, H_out, W_out) int64.
+    """
+    out = torch.nn.functional.conv2d(s, weight, stride=tuple(stride), padding=tuple(padding),
+                                     dilation=tuple(dilation), groups=groups)
+    return wrap_bits(out.to(torch.int64), STATE_BITS)
+
+
+def wrap_bits(x: Tensor, bits: int) -> Tensor:
+    """Two's-complement wrap into signed ``bits`` (Lava's ``signed_clamp``)."""
+    half = 2 ** (bits - 1)
+    return ((x + half) % (2 * half)) - half
+
+
+def lava_conv_kernel(weight) -> Tensor:
+    """The kernel Lava's ``Conv`` takes, (C_out, W, H, C_in), from a PyTorch-order kernel
+    (C_out, C_in, kH, kW): spatial axes flipped, then axes (0, 3, 2, 1)."""
+    w = torch.as_tensor(weight)
+    return torch.flip(w, dims=(2, 3)).permute(0, 3, 2, 1).contiguous()
+
+
+# --------------------------------------------------------------------------- fast batched
+# variants for the engine: the same equations, evaluated in float64 holding integers
+# (exact: every intermediate is an integer below 2^53) and in place (no allocation per step).
+#: synaptic inputs must stay below this for :func:`cuba_step_f64_` (then 64 a < 2^24 and
+#: Lava's single 24-bit wrap of the current equals a modular wrap, and no int32 wrap occurs).
+F64_INPUT_LIMIT = 2 ** 18
+
+
+def keep_factor(d: IntLike) -> Tensor:
+    """``(4096 - d) / 4096`` in float64 (exact: 12-bit numerator over a power of two)."""
+    return (DECAY_UNITY - torch.as_tensor(d, dtype=torch.float64)) / DECAY_UNITY
+
+
+def cuba_step_f64_(u: Tensor, v: Tensor, a_in: Tensor, keep_u: Tensor, keep_v: Tensor,
+                   vth: Tensor, bias: Tensor, spikes: Tensor,
+                   decay_u: Optional[list] = None, wrap_u: Optional[list] = None) -> None:
+    """:func:`cuba_step` in place on float64 tensors holding integers (bit-identical).
+
+    ``u``, ``v``, ``a_in`` (B, N) float64; ``keep_u``, ``keep_v`` (N,) from
+    :func:`keep_factor` of ``i_decay`` and ``v_decay``; ``vth``, ``bias`` on the state grid
+    as in :func:`cuba_step`; ``spikes`` (B, N) bool output.
+
+    Exact when ``|a_in| < F64_INPUT_LIMIT``: ``u * keep`` equals ``u (4096 - d) / 4096``
+    exactly (a 36-bit integer over a power of two), ``trunc`` rounds toward zero like
+    :func:`shift_toward_zero`, and with ``|decayed u| <= 2^23`` and ``|64 a| < 2^24`` the
+    single wrap of :func:`wrap_state` equals ``((x + 2^23 - 1) mod 2^24) - (2^23 - 1)``.
+
+    Optional work-saving hints (column ``slice`` lists; ``None`` means all neurons):
+    ``decay_u`` where ``keep_u != 0`` (elsewhere the decayed current is 0), ``wrap_u`` where
+    the current can leave 24 bits (elsewhere the wrap is the identity).  Hints that do not
+    hold give wrong results; the engine derives them from the weights.
+    """
+    if decay_u is None:
+        torch.mul(u, keep_u, out=u)
+        u.trunc_()
+        u.add_(a_in, alpha=2 ** ACT_SHIFT)
+    else:
+        kept = [(sl, torch.mul(u[:, sl], keep_u[sl]).trunc_()) for sl in decay_u]
+        torch.mul(a_in, 2 ** ACT_SHIFT, out=u)
+        for sl, d in kept:
+            u[:, sl] += d
+    for part in ([u] if wrap_u is None else [u[:, sl] for sl in wrap_u]):
+        part.add_(STATE_MAX - 1).remainder_(2 * STATE_MAX).sub_(STATE_MAX - 1)
+    torch.mul(v, keep_v, out=v)
+    v.trunc_()
+    v.add_(u).add_(bias).clamp_(-(STATE_MAX - 1), STATE_MAX - 1)
+    torch.gt(v, vth, out=spikes)
+    v.masked_fill_(spikes, 0)
+
+
+def fold_weight_exp(weights: Tensor, weight_exp: int) -> tuple[Tensor, int]:
+    """Fold ``weight_exp`` into integer weights when that is exact.
+
+    Returns ``(w, e)`` with ``apply_weight_exp(w @ s, e) == apply_weight_exp(weights @ s,
+    weight_exp)`` for every integer ``s``: a positive exponent always folds (``w << k``); a
+    negative one folds when every weight is a multiple of ``2**-weight_exp`` (the floor then
+    never drops bits), else it is returned unchanged.
+    """
+    if weight_exp >= 0:
+        return weights << weight_exp, 0
+    k = -weight_exp
+    if bool(((weights % (1 << k)) == 0).all()):
+        return weights >> k, 0
+    return weights, weight_exp
+
+
+# --------------------------------------------------------------------------- sigma-delta
+# (Lava ``lava.proc.sdn`` fixed_pt models, as lava-dl's netx configures them; added for the
+# SDNN neuron family)
+#: lava-dl's ``state_exp`` for sigma-delta neurons: states carry 6 extra fraction bits.
+SD_STATE_EXP = 6
+#: lava-dl's default ``spike_exp``: graded messages carry 6 fraction bits.
+SD_SPIKE_EXP = 6
+
+
+class SigmaDeltaState(NamedTuple):
+    """State of a layer of sigma-delta units (int64, any shape), on the scaled grid
+    (``2**(spike_exp + state_exp)`` per unit of activation).
+
+    ``sigma``: accumulated input (unused by the Delta encoder); ``act``: activation sent so
+    far (the encoder's reference); ``residue``: change not sent yet (below threshold).
+    """
+
+    sigma: Tensor
+    act: Tensor
+    residue: Tensor
+
+
+def sigma_delta_zero_state(shape, device=None) -> SigmaDeltaState:
+    """All-zero :class:`SigmaDeltaState` of the given shape (Lava's initial values)."""
+    z = torch.zeros(shape, dtype=torch.int64, device=device)
+    return SigmaDeltaState(z, z.clone(), z.clone())
+
+
+def sigma_delta_scale(x: IntLike, spike_exp: int = SD_SPIKE_EXP,
+                      state_exp: int = SD_STATE_EXP) -> Tensor:
+    """A threshold or bias mantissa on the sigma-delta state grid:
+    ``x << (spike_exp + state_exp)`` (what Lava's ``Delta``/``SigmaDelta`` do at construction
+    to ``vth`` and ``bias``; lava-dl passes ``vThMant`` and the bias mantissa)."""
+    return torch.as_tensor(x, dtype=torch.int64) << (spike_exp + state_exp)
+
+
+def delta_encode(act: Tensor, act_prev: Tensor, residue: Tensor,
+                 vth: IntLike) -> tuple[Tensor, Tensor]:
+    """Delta encoder (``cum_error`` off): ``delta = act - act_prev + residue``; send
+    ``s = delta`` where ``|delta| >= vth`` (inclusive, as Lava's code does), else 0; keep
+    ``residue = delta - s``.  All on the scaled grid; int32 wrap as Lava's arithmetic.
+
+    Returns:
+        ``(s, residue)``.
+    """
+    delta = wrap_int32(act - act_prev + residue)
+    s = torch.where(torch.abs(delta) >= vth, delta, torch.zeros_like(delta))
+    return s, delta - s
+
+
+def delta_step(state: SigmaDeltaState, x: Tensor, vth: IntLike,
+               spike_exp: int = SD_SPIKE_EXP,
+               state_exp: int = SD_STATE_EXP) -> tuple[SigmaDeltaState, Tensor]:
+    """One step of Lava's ``Delta`` (fixed_pt), the SDNN *input* encoder, bit exact.
+
+    Args:
+        state: previous state (``sigma`` is passed through unchanged).
+        x: integer input of this step (units of 1; e.g. pixel values).
+        vth: threshold on the scaled grid, ``sigma_delta_scale(vThMant)``.
+    Returns:
+        ``(new_state, message)``; the graded message is ``s >> state_exp`` (floor), i.e. the
+        sent change in units of ``2**-spike_exp`` (``64 * change`` for the defaults).
+    """
+    act = wrap_int32(x.to(torch.int64) << (spike_exp + state_exp))
+    s, residue = delta_encode(act, state.act, state.residue, vth)
+    return SigmaDeltaState(state.sigma, act, residue), s >> state_exp
+
+
+def sigma_delta_step(state: SigmaDeltaState, a_in: Tensor, vth: IntLike, bias: IntLike = 0,
+                     relu: bool = True,
+                     state_exp: int = SD_STATE_EXP) -> tuple[SigmaDeltaState, Tensor]:
+    """One step of Lava's ``SigmaDelta`` (fixed_pt), bit exact.
+
+    ``sigma += a_in``; ``act = relu(sigma + bias)`` (identity when ``relu`` is False);
+    delta-encode ``act`` (:func:`delta_encode`); message ``s >> state_exp`` (floor; the
+    dropped bits are not kept).
+
+    Args:
+        a_in: integer synaptic input of this step (weights x messages; for weights on the
+            x64 grid and messages in units of ``2**-spike_exp`` it is on the scaled grid).
+        vth, bias: on the scaled grid (:func:`sigma_delta_scale`); bias per neuron or scalar.
+    Returns:
+        ``(new_state, message)``.
+    """
+    sigma = wrap_int32(state.sigma + a_in)
+    act = wrap_int32(sigma + bias)
+    if relu:
+        act = torch.clamp(act, min=0)
+    s, residue = delta_encode(act, state.act, state.residue, vth)
+    return SigmaDeltaState(sigma, act, residue), s >> state_exp
+
+
+def sigma_step(sigma: Tensor, a_in: Tensor) -> Tensor:
+    """One step of Lava's ``Sigma`` readout (fixed_pt): ``sigma + a_in``, which it also sends
+    (int32 wrap)."""
+    return wrap_int32(sigma + a_in)
+
+
+def graded_dense_accumulate(s: Tensor, weights: Tensor, num_message_bits: int,
+                            weight_exp: int = 0) -> Tensor:
+    """Lava ``Dense`` (fixed_pt) input for one step, graded or binary.
+
+    ``num_message_bits > 0``: ``W @ s`` (graded messages multiply); ``0``: every non-zero
+    message counts as a spike of 1 (Lava casts the input to bool), so a sigma-delta message
+    sent over a binary synapse only says *that* something changed.  Then scaled by
+    ``weight_exp`` (:func:`apply_weight_exp`).
+
+    Args:
+        s: (..., n_in) integer messages.
+        weights: (n_out, n_in) effective integer weights (:func:`dense_weights`).
+    Returns:
+        (..., n_out) int64.
+    """
+    x = s.to(torch.int64) if num_message_bits > 0 else (s != 0).to(torch.int64)
+    return apply_weight_exp(x @ weights.to(torch.int64).T, weight_exp)
+
+
+# --------------------------------------------------------------------------- resonate and fire
+# (Lava ``lava.proc.rf`` / ``lava.proc.rf_iz`` fixed_pt models with lava-dl's settings)
+#: lava-dl's ``state_exp`` and ``decay_bits`` for RF neurons.
+RF_STATE_EXP = 6
+RF_DECAY_BITS = 12
+
+
+class RfState(NamedTuple):
+    """Complex state of a layer of resonate-and-fire neurons (int64, signed 24 bits)."""
+
+    real: Tensor
+    imag: Tensor
+
+
+def rf_rotate(state: RfState, a_real: Tensor, a_imag: Tensor, sin_decay: IntLike,
+              cos_decay: IntLike, state_exp: int = RF_STATE_EXP,
+              decay_bits: int = RF_DECAY_BITS) -> RfState:
+    """Decayed rotation of the RF state plus input, saturated to signed 24 bits.
+
+    ``re' = sat(c*re >> 12 - s*im >> 12 + (a_re << 6))``, ``im' = sat(s*re >> 12 + c*im >> 12
+    + (a_im << 6))`` with every product shifted toward zero (:func:`shift_toward_zero`).
+    ``sin_decay`` / ``cos_decay`` are the exchange-format ``sinDecay`` / ``cosDecay``
+    (``(1 - alpha) sin|cos(2 pi / period)`` out of 4096; Lava's ints are the same numbers).
+    """
+    s = torch.as_tensor(sin_decay, dtype=torch.int64)
+    c = torch.as_tensor(cos_decay, dtype=torch.int64)
+    re, im = state.real, state.imag
+    new_re = (shift_toward_zero(c * re, decay_bits) - shift_toward_zero(s * im, decay_bits)
+              + (a_real.to(torch.int64) << state_exp))
+    new_im = (shift_toward_zero(s * re, decay_bits) + shift_toward_zero(c * im, decay_bits)
+              + (a_imag.to(torch.int64) << state_exp))
+    return RfState(saturate_state(new_re), saturate_state(new_im))
+
+
+def rf_step(state: RfState, a_real: Tensor, a_imag: Tensor, sin_decay: IntLike,
+            cos_decay: IntLike, vth: IntLike) -> tuple[RfState, Tensor]:
+    """One step of Lava's ``RF`` (phase-crossing resonate-and-fire, ``RF_PHASE``), bit exact.
+
+    Spike where ``re' >= vth`` and the imaginary part crosses zero upward (``im' >= 0`` and
+    ``im < 0``); no reset.  ``vth`` on the state grid (``vThMant << 6``, :func:`threshold`).
+    Returns ``(new_state, spikes)``.
+    """
+    new = rf_rotate(state, a_real, a_imag, sin_decay, cos_decay)
+    spikes = (new.real >= vth) & (new.imag >= 0) & (state.imag < 0)
+    return new, spikes
+
+
+def rf_iz_step(state: RfState, a_real: Tensor, a_imag: Tensor, sin_decay: IntLike,
+               cos_decay: IntLike, vth: IntLike) -> tuple[RfState, Tensor]:
+    """One step of Lava's ``RF_IZ`` (resonate-and-fire Izhikevich, ``RF_IZHIKEVICH``), bit
+    exact: spike where ``im' >= vth``; spiking neurons reset ``re`` to 0 and ``im`` to
+    ``vth - 1``.  Returns ``(new_state, spikes)``."""
+    new = rf_rotate(state, a_real, a_imag, sin_decay, cos_decay)
+    spikes = new.imag >= vth
+    vth_t = torch.as_tensor(vth, dtype=torch.int64)
+    re = torch.where(spikes, torch.zeros_like(new.real), new.real)
+    im = torch.where(spikes, (vth_t - 1).expand_as(new.imag), new.imag)
+    return RfState(re, im), spikes
+
+
+# --------------------------------------------------------------------------- adaptive LIF
+# (Lava ``lava.proc.atrlif`` ``ATRLIF`` fixed_pt model: adaptive threshold and refractoriness,
+# the exchange format's ``ALIF`` neuron)
+class AlifState(NamedTuple):
+    """State of a layer of ALIF neurons on the Loihi grid (int64, any shape): current ``u``,
+    voltage ``v``, threshold ``theta`` and refractory state ``r`` (all on the x64 grid)."""
+
+    u: Tensor
+    v: Tensor
+    theta: Tensor
+    r: Tensor
+
+
+def alif_zero_state(shape, vth_mant: IntLike, device=None) -> AlifState:
+    """Initial ALIF state: zeros, threshold at its resting value ``vth_mant << 6``."""
+    z = torch.zeros(shape, dtype=torch.int64, device=device)
+    return AlifState(z, z.clone(), z + threshold(vth_mant).to(z.device), z.clone())
+
+
+def alif_step(state: AlifState, a_in: Tensor, i_decay: IntLike, v_decay: IntLike,
+              th_decay: IntLike, ref_decay: IntLike, vth_mant: IntLike, vth_step: IntLike,
+              bias: IntLike = 0) -> tuple[AlifState, Tensor]:
+    """One step of the adaptive-threshold/refractory LIF (``ALIF``; Lava ``ATRLIF``
+    fixed_pt), bit exact.
+
+    Current and voltage as :func:`cuba_step` (current wraps to 24 bits, voltage saturates;
+    decays out of 4096 in the exchange-format convention).  Then
+    ``theta = theta0 + shift_toward_zero((theta - theta0) * (4096 - th_decay), 12)`` with
+    ``theta0 = vth_mant << 6`` and ``r = decay(r, ref_decay)``.  Spike where
+    ``v - r >= theta`` (inclusive); spiking neurons get ``r += 2 * theta`` and
+    ``theta += vth_step << 6``.  The voltage is *not* reset (the refractory state ``r``
+    holds the neuron back instead).
+
+    Args:
+        a_in: integer synaptic input of this step (before the x64 shift).
+        bias: on the state grid (:func:`scaled_bias`).
+    Returns:
+        ``(new_state, spikes)`` with boolean spikes.
+    """
+    u = cuba_current(state.u, a_in, i_decay)
+    v = saturate_state(wrap_int32(decay(state.v, v_decay) + u + bias))
+    theta0 = threshold(vth_mant)
+    theta = shift_toward_zero((state.theta - theta0) * (DECAY_UNITY - th_decay),
+                              DECAY_BITS) + theta0
+    r = decay(state.r, ref_decay)
+    spikes = (v - r) >= theta
+    r = torch.where(spikes, r + 2 * theta, r)
+    theta = torch.where(spikes, theta + threshold(vth_step), theta)
+    return AlifState(u, v, theta, r), spikes

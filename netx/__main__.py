@@ -1,0 +1,7 @@
+"""``python -m netx``: the netx command line (see :mod:`netx.cli`)."""
+
+import sys
+
+from netx.cli import main
+
+sys.exit(main())
