@@ -44,6 +44,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/layer_step.py
 	$(PY) benchmarks/engine_vs_lava.py
+	$(PY) benchmarks/compile_scale.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
