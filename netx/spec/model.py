@@ -284,10 +284,12 @@ class ConvTransposeLayer(ConvLayer):
 
 @dataclass(eq=False)
 class PoolLayer(Layer):
-    """``pool``: sum pooling over ``kernel_size`` windows with one fixed ``weight``."""
+    """``pool``: sum pooling over ``kernel_size`` windows; ``weight`` is one value or one
+    per kernel tap (lava-dl writes shape (1, 1, kH, kW)) on the x64 grid."""
 
     kind: ClassVar[str] = "pool"
-    weight: Optional[Param] = field(default=None, metadata=key("weight", "param", optional=True))
+    weight: Optional[np.ndarray] = field(default=None,
+                                         metadata=key("weight", "array", optional=True))
     kernel_size: Pair = field(default=(1, 1), metadata=key("kernelSize", "pair"))
     stride: Pair = field(default=(1, 1), metadata=key("stride", "pair", optional=True))
     padding: Pair = field(default=(0, 0), metadata=key("padding", "pair", optional=True))
