@@ -567,3 +567,46 @@ def alif_step(state: AlifState, a_in: Tensor, i_decay: IntLike, v_decay: IntLike
     r = torch.where(spikes, r + 2 * theta, r)
     theta = torch.where(spikes, theta + threshold(vth_step), theta)
     return AlifState(u, v, theta, r), spikes
+
+
+# --------------------------------------------------------------------------- adaptive RF
+# (the exchange format's ADRF_PHASE / ADRF_IZHIKEVICH neurons; no Lava process exists, so this
+# is the reference the trainers' fixed-point forward uses; added for trainers.slayer.neuron.adrf)
+class AdrfState(NamedTuple):
+    """State of a layer of adaptive resonate-and-fire neurons (int64, state grid): the
+    resonator ``real``/``imag``, threshold ``theta`` and refractory state ``r``."""
+
+    real: Tensor
+    imag: Tensor
+    theta: Tensor
+    r: Tensor
+
+
+def adrf_step(state: AdrfState, a_real: Tensor, a_imag: Tensor, sin_decay: IntLike,
+              cos_decay: IntLike, th_decay: IntLike, ref_decay: IntLike, vth_mant: IntLike,
+              vth_step: IntLike, izhikevich: bool = False) -> tuple[AdrfState, Tensor]:
+    """One step of an adaptive RF neuron: :func:`rf_rotate`, then the threshold and
+    refractory adaptation of :func:`alif_step`.
+
+    ``theta = theta0 + shift_toward_zero((theta - theta0) * (4096 - th_decay), 12)`` with
+    ``theta0 = vth_mant << 6``; ``r = decay(r, ref_decay)``.  The tested value ``x`` is the
+    new real part (``ADRF_PHASE``, which also needs the upward zero crossing of the imaginary
+    part, as :func:`rf_step`) or the new imaginary part (``ADRF_IZHIKEVICH``).  Spike where
+    ``x - r >= theta``; spiking neurons get ``r += 2 * theta`` and ``theta += vth_step << 6``.
+    The resonator is not reset (the refractory state holds the neuron back).
+
+    Returns:
+        ``(new_state, spikes)`` with boolean spikes.
+    """
+    new = rf_rotate(RfState(state.real, state.imag), a_real, a_imag, sin_decay, cos_decay)
+    theta0 = threshold(vth_mant)
+    theta = shift_toward_zero((state.theta - theta0) * (DECAY_UNITY - th_decay),
+                              DECAY_BITS) + theta0
+    r = decay(state.r, ref_decay)
+    if izhikevich:
+        spikes = (new.imag - r) >= theta
+    else:
+        spikes = ((new.real - r) >= theta) & (new.imag >= 0) & (state.imag < 0)
+    r = torch.where(spikes, r + 2 * theta, r)
+    theta = torch.where(spikes, theta + threshold(vth_step), theta)
+    return AdrfState(new.real, new.imag, theta, r), spikes

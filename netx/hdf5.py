@@ -17,11 +17,11 @@ import typing as ty
 from lava.magma.core.run_configs import (Loihi1HwCfg, Loihi1SimCfg, Loihi2HwCfg, Loihi2SimCfg,
                                          RunConfig)
 
-from .blocks.network import SUPPORTED_KINDS, Network, summary
+from .blocks.network import SUPPORTED_KINDS, SUPPORTED_NEURONS, Network, summary
 from .errors import NetxFormatError
 
 __all__ = ["Network", "NetxFormatError", "LavaLoihiUnavailable", "run_config", "summary",
-           "SUPPORTED_KINDS", "lava_loihi_available"]
+           "SUPPORTED_KINDS", "SUPPORTED_NEURONS", "lava_loihi_available"]
 
 TARGETS = ("fixed_pt", "floating_pt", "loihi1_sim", "loihi2_hw", "loihi1_hw")
 

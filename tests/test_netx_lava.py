@@ -362,10 +362,10 @@ def test_unbuildable_layers_raise_located_errors(fixtures_dir):
                                   spec.ConcatLayer(shape=(4,))])
     with pytest.raises(NetxFormatError, match="layer 1.*key 'type'.*'concat'"):
         hdf5.Network(net_config=concat)
-    alif = spec.AlifNeuron(i_decay=4096, v_decay=1024, vth_mant=10)
-    dense = spec.Network(layers=[spec.DenseLayer(shape=(2,), neuron=alif,
+    adrf = spec.AdrfNeuron(sin_decay=100, cos_decay=3000, vth_mant=10)  # ALIF builds now
+    dense = spec.Network(layers=[spec.DenseLayer(shape=(2,), neuron=adrf,
                                                  weight=np.ones((2, 3), np.float32))])
-    with pytest.raises(NetxFormatError, match="layer 0.*neuron/type.*ALIF"):
+    with pytest.raises(NetxFormatError, match="layer 0.*neuron/type.*ADRF_PHASE"):
         hdf5.Network(net_config=dense)
     first_conv = spec.Network(layers=[spec.read(fixtures_dir / "tiny.net")[1]])
     with pytest.raises(NetxFormatError, match="layer 0.*input_shape"):

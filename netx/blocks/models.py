@@ -20,14 +20,23 @@ from lava.magma.core.decorator import implements, requires, tag
 from lava.magma.core.model.sub.model import AbstractSubProcessModel
 from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
-from lava.proc.dense.models import AbstractPyDenseModelFloat, PyDenseModelBitAcc
+from lava.proc.atrlif.models import PyATRLIFModelFixed
+from lava.proc.dense.models import (AbstractPyDenseModelFloat, PyDelayDenseModelBitAcc,
+                                    PyDelayDenseModelFloat, PyDenseModelBitAcc)
 from lava.proc.lif.models import (PyLifModelBitAcc, PyLifModelFloat, PyLifResetModelBitAcc,
                                   PyLifResetModelFloat)
+from lava.proc.rf.models import PyRFModelFixed
+from lava.proc.rf_iz.models import PyRF_IZModelFixed
+from lava.proc.sdn.models import PyDeltaModelFixed, PySigmaDeltaModelFixed, PySigmaModelFixed
+from lava.proc.sparse.models import AbstractPySparseModelFloat, PySparseModelBitAcc
 from lava.utils.weightutils import clip_weights, determine_sign_mode, truncate_weights
+from scipy.sparse import csr_matrix
 
 from netx.blocks.network import Network
-from netx.blocks.process import (Affine, Average, Conv, Dense, Input, LoihiDense, LoihiLIF,
-                                 LoihiLIFReset, Pool, RecurrentDense)
+from netx.blocks.process import (Affine, Average, ComplexDense, Conv, Dense, Input, LoihiALIF,
+                                 LoihiDelayDense, LoihiDelta, LoihiDense, LoihiLIF,
+                                 LoihiLIFReset, LoihiRF, LoihiRFIz, LoihiSigma, LoihiSigmaDelta,
+                                 LoihiSparse, Pool, RecurrentDense)
 
 DECAY_UNITY = 4096  # decays are out of 2^12
 STATE_SHIFT = 6  # synaptic input and threshold are MSB-aligned by 6 bits
@@ -120,6 +129,122 @@ class PyLoihiDenseModelBitAcc(PyDenseModelBitAcc):
     implements_process = None
 
 
+def _fixed_grid_weights(model, weights: np.ndarray) -> np.ndarray:
+    """The weights a bit-accurate synapse uses (8-bit clip, truncation to
+    ``num_weight_bits``) times ``2**weight_exp``, as floats."""
+    w = np.rint(np.asarray(weights)).astype(np.int64)
+    sign_mode = model.proc_params.get("sign_mode") or determine_sign_mode(w)
+    w = clip_weights(w, sign_mode, num_bits=8)
+    w = truncate_weights(w, sign_mode, model.proc_params.get("num_weight_bits", 8))
+    return w.astype(float) * 2.0 ** model.proc_params.get("weight_exp", 0)
+
+
+@implements(proc=LoihiDelayDense, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyLoihiDelayDenseModelFloat(PyDelayDenseModelFloat):
+    """``floating_pt`` model of :class:`LoihiDelayDense`: Lava's float DelayDense with the
+    fixed-point weights (see :class:`PyLoihiDenseModelFloat`)."""
+
+    implements_process = None
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        self._scaled = False
+
+    def run_spk(self) -> None:
+        if not self._scaled:
+            self.weights = _fixed_grid_weights(self, self.weights)
+            self._scaled = True
+        super().run_spk()
+
+
+@implements(proc=LoihiDelayDense, protocol=LoihiProtocol)
+@requires(CPU)
+class PyLoihiDelayDenseModelBitAcc(PyDelayDenseModelBitAcc):
+    """``fixed_pt`` model of :class:`LoihiDelayDense`: Lava's bit-accurate DelayDense."""
+
+    implements_process = None
+
+
+@implements(proc=LoihiSparse, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyLoihiSparseModelFloat(AbstractPySparseModelFloat):
+    """``floating_pt`` model of :class:`LoihiSparse`: Lava's float Sparse with the
+    fixed-point weights."""
+
+    def __init__(self, proc_params) -> None:
+        super().__init__(proc_params)
+        self._scaled = False
+
+    def run_spk(self) -> None:
+        if not self._scaled:
+            self.weights = csr_matrix(_fixed_grid_weights(self, self.weights.toarray()))
+            self._scaled = True
+        super().run_spk()
+
+
+@implements(proc=LoihiSparse, protocol=LoihiProtocol)
+@requires(CPU)
+class PyLoihiSparseModelBitAcc(PySparseModelBitAcc):
+    """``fixed_pt`` model of :class:`LoihiSparse`: Lava's bit-accurate Sparse."""
+
+    implements_process = None
+
+
+# --------------------------------------------------------------------------- ALIF, sigma-delta, RF
+# Only Lava's fixed-point models are bound: Lava's float models of these processes ignore
+# spike_exp / state_exp / the x64 grid while the processes are given fixed-point parameters,
+# so every run config runs the fixed-point model.
+@implements(proc=LoihiALIF, protocol=LoihiProtocol)
+@requires(CPU)
+class PyLoihiALIFModelFixed(PyATRLIFModelFixed):
+    """Model of :class:`LoihiALIF`: Lava's fixed-point ATRLIF, unchanged."""
+
+    implements_process = None
+
+
+@implements(proc=LoihiDelta, protocol=LoihiProtocol)
+@requires(CPU)
+class PyLoihiDeltaModelFixed(PyDeltaModelFixed):
+    """Model of :class:`LoihiDelta`: Lava's fixed-point Delta, unchanged."""
+
+    implements_process = None
+
+
+@implements(proc=LoihiSigmaDelta, protocol=LoihiProtocol)
+@requires(CPU)
+class PyLoihiSigmaDeltaModelFixed(PySigmaDeltaModelFixed):
+    """Model of :class:`LoihiSigmaDelta`: Lava's fixed-point SigmaDelta, unchanged."""
+
+    implements_process = None
+
+
+@implements(proc=LoihiSigma, protocol=LoihiProtocol)
+@requires(CPU)
+class PyLoihiSigmaModelFixed(PySigmaModelFixed):
+    """Model of :class:`LoihiSigma`: Lava's fixed-point Sigma, unchanged."""
+
+    implements_process = None
+
+
+@implements(proc=LoihiRF, protocol=LoihiProtocol)
+@requires(CPU)
+class PyLoihiRFModelFixed(PyRFModelFixed):
+    """Model of :class:`LoihiRF`: Lava's fixed-point RF, unchanged."""
+
+    implements_process = None
+
+
+@implements(proc=LoihiRFIz, protocol=LoihiProtocol)
+@requires(CPU)
+class PyLoihiRFIzModelFixed(PyRF_IZModelFixed):
+    """Model of :class:`LoihiRFIz`: Lava's fixed-point RF_IZ, unchanged."""
+
+    implements_process = None
+
+
 # --------------------------------------------------------------------------- blocks
 class _BlockModel(AbstractSubProcessModel):
     """Exposes a block's sub-processes to Lava (the block connected them and its ports when
@@ -129,9 +254,10 @@ class _BlockModel(AbstractSubProcessModel):
         self.neuron = proc.neuron
         if proc.synapse is not None:
             self.synapse = proc.synapse
-        rec = getattr(proc, "rec_synapse", None)
-        if rec is not None:
-            self.rec_synapse = rec
+        for extra in ("rec_synapse", "imag_synapse"):
+            sub = getattr(proc, extra, None)
+            if sub is not None:
+                setattr(self, extra, sub)
 
 
 @implements(proc=Input, protocol=LoihiProtocol)
@@ -167,6 +293,11 @@ class ConvModel(_BlockModel):
 @implements(proc=Pool, protocol=LoihiProtocol)
 class PoolModel(_BlockModel):
     """Pool block: ``inp`` -> depthwise Lava Conv -> neuron -> ``out``."""
+
+
+@implements(proc=ComplexDense, protocol=LoihiProtocol)
+class ComplexDenseModel(_BlockModel):
+    """Complex dense block: ``inp`` -> real and imaginary LoihiDense -> RF neuron."""
 
 
 # --------------------------------------------------------------------------- network

@@ -14,13 +14,20 @@ from lava.magma.core.process.ports.ports import InPort, OutPort
 from lava.magma.core.process.process import AbstractProcess, LogConfig
 
 from netx import spec
-from netx.blocks.process import (AbstractBlock, Affine, Average, Conv, Dense, Input, Pool,
-                                 RecurrentDense, average_neuron_params, cuba_neuron_params,
-                                 readout_neuron_params, torch_to_lava_kernel)
+from netx.blocks.process import (AbstractBlock, Affine, Average, ComplexDense, Conv, Dense,
+                                 Input, Pool, RecurrentDense, alif_neuron_params,
+                                 average_neuron_params, cuba_neuron_params,
+                                 readout_neuron_params, rf_neuron_params, sdnn_neuron_params,
+                                 torch_to_lava_kernel)
 from netx.errors import NetxFormatError
 
 #: layer kinds the Lava builder handles ('flatten' only changes how the next layer is wired)
-SUPPORTED_KINDS = ("input", "dense", "dense_rec", "conv", "pool", "average", "flatten")
+SUPPORTED_KINDS = ("input", "dense", "dense_rec", "dense_comp", "conv", "pool", "average",
+                   "flatten")
+#: neuron types the Lava builder handles
+SUPPORTED_NEURONS = ("CUBA", "LOIHI", "ALIF", "SDNN", "RF_PHASE", "RF_IZHIKEVICH")
+#: message bits of an SDNN layer whose file does not state ``messageBits`` (lava-dl's default)
+SDNN_MESSAGE_BITS = 16
 
 
 class Network(AbstractProcess):
@@ -31,21 +38,24 @@ class Network(AbstractProcess):
             (validated here).
         num_layers: build layers ``skip_layers .. num_layers - 1`` of the file (``None``: all).
         input_message_bits: bits of graded input messages into the first block (0: binary
-            spikes).
+            spikes).  Later blocks take the previous block's ``output_message_bits``: an SDNN
+            layer's ``messageBits`` (16 when absent; 0 makes the next synapse binary), 0
+            for spiking layers.
         reset_interval: if given, every neuron group resets ``u`` and ``v`` every
             ``reset_interval`` steps (``LoihiLIFReset``); block ``k`` (0 = first built block)
             resets when ``time_step % reset_interval == (reset_offset + k + 1) %
-            reset_interval`` (Lava gets the phase reduced modulo the interval).  Lava's first step is 1, and each synapse adds one step of lag,
-            so with the default offset 0 block ``k`` resets exactly when the first step of a
-            new sample reaches it.
+            reset_interval`` (Lava gets the phase reduced modulo the interval).  Lava's first
+            step is 1, and each synapse adds one step of lag, so with the default offset 0
+            block ``k`` resets exactly when the first step of a new sample reaches it.  CUBA
+            neurons only (Lava has no resetting sigma-delta or RF process).
         reset_offset: shifts all reset phases (see above).
         skip_layers: number of leading layers of the file not to build.
         input_shape: Lava (X, Y, C) = (W, H, C) shape of the input when the first built layer
             is a conv/pool layer whose input size the file does not state.
-        spike_exp: graded-spike precision of sigma-delta layers (kept for API compatibility;
-            sigma-delta layers are not built yet).
-        sparse_fc_layer: lava-dl's option to use Sparse synapses; not supported (dense
-            synapses give the same results): ``True`` raises ``NotImplementedError``.
+        spike_exp: fraction bits of the graded messages of sigma-delta (SDNN) layers: their
+            thresholds and biases are scaled by ``2**(spike_exp + 6)`` (lava-dl's default 6).
+        sparse_fc_layer: build dense layers with Lava ``Sparse`` synapses (same results as
+            ``Dense``; weights held as a CSR matrix).
 
     Attributes:
         layers: the blocks, in order (``netx.blocks.process`` processes).
@@ -74,21 +84,19 @@ class Network(AbstractProcess):
             self.net = spec.read(net_config)
         if reset_interval is not None and int(reset_interval) < 1:
             raise ValueError(f"reset_interval must be >= 1, got {reset_interval}")
-        if sparse_fc_layer:
-            raise NotImplementedError(
-                "sparse_fc_layer=True is not supported by netx's Lava builder: leave it False "
-                "(dense synapses compute the same result)")
         super().__init__(net_config=self.filename or "<in-memory network>",
                          num_layers=num_layers, input_message_bits=input_message_bits,
                          reset_interval=reset_interval, reset_offset=reset_offset,
                          skip_layers=skip_layers, input_shape=input_shape,
-                         spike_exp=spike_exp, name=name, log_config=log_config)
+                         spike_exp=spike_exp, sparse_fc_layer=sparse_fc_layer, name=name,
+                         log_config=log_config)
         self.num_layers = num_layers
         self.skip_layers = int(skip_layers)
         self.input_message_bits = int(input_message_bits)
         self.reset_interval = reset_interval
         self.reset_offset = int(reset_offset)
         self.spike_exp = int(spike_exp)
+        self.sparse_fc_layer = bool(sparse_fc_layer)
         self.layer_index: ty.List[int] = []  # file index of each block
         self.layers: ty.List[AbstractBlock] = self._build(input_shape)
         if not self.layers:
@@ -148,8 +156,10 @@ class Network(AbstractProcess):
                 flatten = True
                 continue
             params = self._neuron_params(layer, i, position=len(blocks))
-            message_bits = self.input_message_bits if not blocks else 0
+            message_bits = (self.input_message_bits if not blocks
+                            else blocks[-1].output_message_bits)
             block = self._make_block(layer, i, params, prev_shape, message_bits)
+            block.output_message_bits = _output_message_bits(layer.neuron)
             if blocks:
                 self._connect(blocks[-1], block, flatten, i)
             flatten = False
@@ -179,17 +189,67 @@ class Network(AbstractProcess):
                 return cuba_neuron_params(4096, 4096, 0, **reset)
             raise self._error(f"a '{layer.kind}' layer needs a neuron group in Lava",
                               layer=i, key="neuron")
-        if type(neuron) is not spec.CubaNeuron:
+        if isinstance(neuron, spec.AdrfNeuron):
             raise self._error(
-                f"neuron type '{neuron.type}' cannot be built in Lava by netx yet (supported: "
-                "CUBA, LOIHI)", layer=i, key="neuron/type")
-        if neuron.graded_spike or neuron.message_bits:
-            raise self._error("graded-spike CUBA neurons cannot be built in Lava by netx yet",
-                              layer=i, key="neuron/gradedSpike")
-        shape = layer.shape
-        return cuba_neuron_params(_lava_param(neuron.i_decay, shape),
-                                  _lava_param(neuron.v_decay, shape),
-                                  _lava_param(neuron.vth_mant, shape), **reset)
+                f"neuron type '{neuron.type}' cannot be built in Lava: Lava 0.10 has no "
+                "adaptive resonate-and-fire process", layer=i, key="neuron/type")
+        if type(neuron) is spec.CubaNeuron:
+            if neuron.graded_spike or neuron.message_bits:
+                raise self._error("graded-spike CUBA neurons cannot be built in Lava by netx",
+                                  layer=i, key="neuron/gradedSpike")
+            shape = layer.shape
+            return cuba_neuron_params(_lava_param(neuron.i_decay, shape),
+                                      _lava_param(neuron.v_decay, shape),
+                                      _lava_param(neuron.vth_mant, shape), **reset)
+        if reset:
+            raise self._error(f"reset_interval is only available for CUBA neurons in Lava; "
+                              f"this layer's neuron type is '{neuron.type}'", layer=i,
+                              key="neuron/type")
+        if isinstance(neuron, spec.AlifNeuron):
+            if neuron.graded_spike or neuron.message_bits:
+                raise self._error("graded-spike ALIF neurons cannot be built in Lava",
+                                  layer=i, key="neuron/gradedSpike")
+            try:
+                values = [_uniform(v, k) for v, k in (
+                    (neuron.i_decay, "iDecay"), (neuron.v_decay, "vDecay"),
+                    (neuron.th_decay, "thDecay"), (neuron.ref_decay, "refDecay"),
+                    (neuron.vth_mant, "vThMant"), (neuron.vth_step, "vThStep"))]
+            except ValueError as err:
+                raise self._error(str(err), layer=i,
+                                  key="neuron/" + str(err).split()[0]) from err
+            return alif_neuron_params(*values)
+        if isinstance(neuron, spec.SdnnNeuron):
+            if layer.kind == "input":
+                kind = "delta"
+            elif neuron.sigma_output:
+                kind = "sigma"
+            else:
+                kind = "sigma_delta"
+            try:
+                return sdnn_neuron_params(_uniform(neuron.vth_mant, "vThMant"), kind=kind,
+                                          activation=neuron.activation or "relu",
+                                          spike_exp=self.spike_exp)
+            except ValueError as err:
+                raise self._error(str(err), layer=i, key="neuron/activation"
+                                  if "activation" in str(err) else "neuron/vThMant") from err
+        if isinstance(neuron, spec.RfNeuron):
+            if neuron.graded_spike or neuron.message_bits:
+                raise self._error("graded-spike RF neurons cannot be built in Lava",
+                                  layer=i, key="neuron/gradedSpike")
+            if layer.kind not in ("dense", "dense_comp"):
+                raise self._error(f"RF neurons are built in Lava for 'dense' and 'dense_comp' "
+                                  f"layers only, not '{layer.kind}'", layer=i, key="neuron")
+            try:
+                values = [_uniform(v, k) for v, k in ((neuron.sin_decay, "sinDecay"),
+                                                        (neuron.cos_decay, "cosDecay"),
+                                                        (neuron.vth_mant, "vThMant"))]
+            except ValueError as err:
+                raise self._error(str(err), layer=i,
+                                  key="neuron/" + str(err).split()[0]) from err
+            return rf_neuron_params(*values, izhikevich=neuron.type == "RF_IZHIKEVICH")
+        raise self._error(
+            f"neuron type '{neuron.type}' cannot be built in Lava by netx (supported: "
+            f"{', '.join(SUPPORTED_NEURONS)})", layer=i, key="neuron/type")
 
     def _make_block(self, layer: spec.Layer, i: int, params: ty.Dict[str, ty.Any],
                     prev_shape: ty.Optional[ty.Tuple[int, ...]],
@@ -201,17 +261,35 @@ class Network(AbstractProcess):
                              "bias": 0 if layer.bias is None else layer.bias}
                 return Input(shape=shape, neuron_params=params, transform=transform,
                              input_message_bits=message_bits)
+            if isinstance(layer, spec.ComplexDenseLayer):
+                if layer.neuron is None or not isinstance(layer.neuron, spec.RfNeuron):
+                    raise self._error("a 'dense_comp' layer needs an RF neuron group in Lava",
+                                      layer=i, key="neuron")
+                if layer.bias is not None and np.any(np.asarray(layer.bias) != 0):
+                    raise self._error("RF neurons have no bias in Lava", layer=i, key="bias")
+                if layer.delay is not None and np.any(np.asarray(layer.delay) != 0):
+                    raise self._error("delays on a 'dense_comp' layer cannot be built in Lava",
+                                      layer=i, key="delay")
+                return ComplexDense(weight_real=layer.weight, weight_imag=layer.weight_imag,
+                                    neuron_params=params, input_message_bits=message_bits)
             if isinstance(layer, spec.RecurrentDenseLayer):
                 return RecurrentDense(weight=layer.weight, weight_rec=layer.weight_rec,
                                       neuron_params=params, bias=_int_bias(layer.bias),
                                       input_message_bits=message_bits)
             if isinstance(layer, spec.DenseLayer):
-                if layer.delay is not None and np.any(np.asarray(layer.delay) != 0):
-                    raise self._error("axonal delays cannot be built in Lava by netx yet",
-                                      layer=i, key="delay")
+                delay = layer.delay
+                if delay is not None and not np.any(np.asarray(delay) != 0):
+                    delay = None
                 cls = Dense if layer.neuron is not None else Affine
-                return cls(weight=layer.weight, neuron_params=params,
-                           bias=_int_bias(layer.bias), input_message_bits=message_bits)
+                try:
+                    return cls(weight=layer.weight, neuron_params=params,
+                               bias=_int_bias(layer.bias), input_message_bits=message_bits,
+                               delay=delay, sparse=self.sparse_fc_layer)
+                except ValueError as err:
+                    key = "delay" if "delay" in str(err) else (
+                        "bias" if "bias" in str(err) else "weight")
+                    raise self._error(f"Lava rejects this layer: {err}", layer=i,
+                                      key=key) from err
             if isinstance(layer, spec.AverageLayer):
                 if prev_shape is None:
                     raise self._error("the input size of this 'average' layer is unknown: "
@@ -274,6 +352,25 @@ def _lava_param(value: ty.Any, shape: ty.Tuple[int, ...]) -> ty.Any:
     return arr.reshape(shape).copy()
 
 
+def _uniform(value: ty.Any, key: str) -> int:
+    """One integer for a whole neuron group (Lava's sigma-delta and RF processes hold a single
+    threshold / decay pair); per-neuron values must all be equal."""
+    arr = np.asarray(value, dtype=float).reshape(-1)
+    if arr.size > 1 and np.any(arr != arr[0]):
+        raise ValueError(f"{key} differs between neurons, but Lava holds one value per layer "
+                         "for this neuron type")
+    return int(np.rint(arr[0]))
+
+
+def _output_message_bits(neuron: ty.Optional[spec.Neuron]) -> int:
+    """Bits of the messages a layer sends (0: binary spikes): an SDNN layer's
+    ``messageBits`` (16 when the file does not say; 0 makes the next synapse binary)."""
+    if isinstance(neuron, spec.SdnnNeuron):
+        bits = neuron.message_bits
+        return SDNN_MESSAGE_BITS if bits is None else int(bits)
+    return 0
+
+
 def _int_bias(bias: ty.Optional[np.ndarray]) -> ty.Optional[np.ndarray]:
     return None if bias is None else np.rint(np.asarray(bias, dtype=float)).astype(np.int64)
 
@@ -296,7 +393,9 @@ def _neuron_text(block: AbstractBlock) -> str:
         a = np.asarray(v)
         return str(a.item()) if a.ndim == 0 else f"[{a.min()}..{a.max()}]"
 
-    text = f"{name} du={fmt(p.get('du'))} dv={fmt(p.get('dv'))} vth={fmt(p.get('vth'))}"
+    keys = [k for k in ("du", "dv", "i_decay", "v_decay", "th_decay", "ref_decay", "sin_decay",
+                        "cos_decay", "vth", "vth_step") if k in p]
+    text = " ".join([name] + [f"{k}={fmt(p[k])}" for k in keys])
     if "reset_interval" in p:
         text += f" reset={p['reset_interval']}@{p['reset_offset']}"
     return text
