@@ -193,7 +193,9 @@ def reference(layers: ty.List[dict], steps: int, inputs: np.ndarray = None) -> t
                 src = prev[i - 1] if i > 0 else (
                     torch.as_tensor(inputs[:, t - 1]) if t > 0 else torch.zeros(
                         inputs.shape[0], dtype=torch.int64))
-                a = torch.as_tensor(L["w"]).to(torch.int64) @ src.to(torch.int64)
+                a = fp.apply_weight_exp(
+                    torch.as_tensor(L["w"]).to(torch.int64) @ src.to(torch.int64),
+                    L.get("wgt_exp", 0))
                 if "w_rec" in L:
                     a = a + torch.as_tensor(L["w_rec"]).to(torch.int64) @ prev[i]
             bias = fp.scaled_bias(torch.as_tensor(L.get("bias", 0)), 6)
@@ -204,6 +206,24 @@ def reference(layers: ty.List[dict], steps: int, inputs: np.ndarray = None) -> t
             record[i].append(s.numpy())
         prev = new
     return [np.stack(r, axis=-1) for r in record] + [states[-1].v.numpy()]
+
+
+@pytest.mark.parametrize("wgt_exp", [-2, 0, 1])
+def test_dense_wgt_exp_scales_synaptic_input(wgt_exp):
+    """``neuron/wgtExp`` (written by the compiler): the synapse delivers
+    ``floor((W s) * 2**wgtExp)``, Lava's weight_exp semantics."""
+    rng = np.random.default_rng(3)
+    weight = rng.integers(-60, 61, size=(12, 20)).astype(np.float32)
+    spikes = (rng.random((20, 24)) < 0.4).astype(np.int64)
+    layer = spec.DenseLayer(shape=(12,), weight=weight, neuron=spec.CubaNeuron(
+        i_decay=1024, v_decay=512, vth_mant=40, wgt_exp=wgt_exp))
+    net = hdf5.Network(net_config=spec.Network(layers=[layer]))
+    (out,), _ = run(net, 24, Loihi2SimCfg(select_tag="fixed_pt"), sinks=[net.out],
+                    source=spikes, source_port=net.inp)
+    ref = reference([dict(n=12, w=weight, i_decay=1024, v_decay=512, vth=40,
+                          wgt_exp=wgt_exp)], 24, spikes)[0]
+    assert out.sum() > 0
+    np.testing.assert_array_equal(out, ref)
 
 
 def mnist_reference(model: spec.Network, drive: np.ndarray, steps: int):

@@ -272,10 +272,11 @@ class Network(AbstractProcess):
                                       layer=i, key="delay")
                 return ComplexDense(weight_real=layer.weight, weight_imag=layer.weight_imag,
                                     neuron_params=params, input_message_bits=message_bits)
+            wgt_exp = int(getattr(layer.neuron, "wgt_exp", None) or 0)
             if isinstance(layer, spec.RecurrentDenseLayer):
                 return RecurrentDense(weight=layer.weight, weight_rec=layer.weight_rec,
                                       neuron_params=params, bias=_int_bias(layer.bias),
-                                      input_message_bits=message_bits)
+                                      input_message_bits=message_bits, wgt_exp=wgt_exp)
             if isinstance(layer, spec.DenseLayer):
                 delay = layer.delay
                 if delay is not None and not np.any(np.asarray(delay) != 0):
@@ -284,7 +285,7 @@ class Network(AbstractProcess):
                 try:
                     return cls(weight=layer.weight, neuron_params=params,
                                bias=_int_bias(layer.bias), input_message_bits=message_bits,
-                               delay=delay, sparse=self.sparse_fc_layer)
+                               delay=delay, sparse=self.sparse_fc_layer, wgt_exp=wgt_exp)
                 except ValueError as err:
                     key = "delay" if "delay" in str(err) else (
                         "bias" if "bias" in str(err) else "weight")

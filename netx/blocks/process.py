@@ -296,13 +296,16 @@ def _int_param(x: ty.Any) -> ty.Any:
     return arr.astype(np.int64)
 
 
-def fit_weights(weight: np.ndarray) -> ty.Tuple[np.ndarray, int, int]:
+def fit_weights(weight: np.ndarray, wgt_exp: int = 0) -> ty.Tuple[np.ndarray, int, int]:
     """Fit integer weights into Lava's 8-bit synapse without loss where possible.
 
     Returns ``(weights, num_weight_bits, weight_exp)`` from Lava's
     ``optimize_weight_bits`` (the choice lava-dl makes): the weights are scaled by
     ``2**-weight_exp`` so that Lava's truncation to ``num_weight_bits`` and the final shift by
-    ``weight_exp`` reproduce ``W s`` exactly for weights within 8 bits.
+    ``weight_exp`` reproduce ``W s`` exactly for weights within 8 bits.  ``wgt_exp`` (the
+    neuron's ``wgtExp`` key: the file's weights are mantissas of ``W * 2**wgtExp``) is added
+    to the returned exponent, so the synapse delivers ``(W s) * 2**wgtExp`` with Lava's
+    flooring shift (:func:`netx.fixed_point.apply_weight_exp`).
 
     Raises:
         ValueError: weights outside the 8-bit range of their sign mode.
@@ -314,7 +317,7 @@ def fit_weights(weight: np.ndarray) -> ty.Tuple[np.ndarray, int, int]:
         sign_mode = SignMode.MIXED
     fitted = optimize_weight_bits(w, sign_mode)
     return (np.asarray(fitted.weights).astype(np.int64), int(fitted.num_weight_bits),
-            int(fitted.weight_exp))
+            int(fitted.weight_exp) + int(wgt_exp))
 
 
 # --------------------------------------------------------------------------- blocks
@@ -426,7 +429,7 @@ class Dense(AbstractBlock):
                  num_weight_bits: ty.Optional[int] = None, weight_exp: ty.Optional[int] = None,
                  input_message_bits: int = 0, shape: ty.Optional[ty.Tuple[int, ...]] = None,
                  delay: ty.Optional[ty.Any] = None, sparse: bool = False,
-                 name: ty.Optional[str] = None,
+                 wgt_exp: int = 0, name: ty.Optional[str] = None,
                  log_config: ty.Optional[LogConfig] = None) -> None:
         weight = np.asarray(weight)
         if weight.ndim == 1:
@@ -438,15 +441,15 @@ class Dense(AbstractBlock):
         self.weight = weight
         self.delays = None if delay is None else synapse_delays(delay, weight.shape)
         self.sparse = bool(sparse)
-        self.synapse = self._make_synapse(weight, num_weight_bits, weight_exp)
+        self.synapse = self._make_synapse(weight, num_weight_bits, weight_exp, wgt_exp)
         self.synapse.a_out.connect(self.neuron_input())
         self.inp = InPort(shape=(weight.shape[1],))
         self._wire()
 
     def _make_synapse(self, weight: np.ndarray, num_weight_bits: ty.Optional[int],
-                      weight_exp: ty.Optional[int]) -> AbstractProcess:
+                      weight_exp: ty.Optional[int], wgt_exp: int = 0) -> AbstractProcess:
         if num_weight_bits is None and weight_exp is None:
-            weight, num_weight_bits, weight_exp = fit_weights(weight)
+            weight, num_weight_bits, weight_exp = fit_weights(weight, wgt_exp)
         kwargs = dict(weight_exp=0 if weight_exp is None else int(weight_exp),
                       num_weight_bits=8 if num_weight_bits is None else int(num_weight_bits),
                       num_message_bits=self.input_message_bits)
@@ -549,7 +552,7 @@ class RecurrentDense(AbstractBlock):
     def __init__(self, *, weight: np.ndarray, weight_rec: np.ndarray,
                  neuron_params: ty.Optional[ty.Dict[str, ty.Any]] = None,
                  bias: ty.Optional[np.ndarray] = None, input_message_bits: int = 0,
-                 name: ty.Optional[str] = None,
+                 wgt_exp: int = 0, name: ty.Optional[str] = None,
                  log_config: ty.Optional[LogConfig] = None) -> None:
         weight = np.asarray(weight)
         if weight.ndim == 1:
@@ -559,7 +562,7 @@ class RecurrentDense(AbstractBlock):
                          input_message_bits=input_message_bits, name=name,
                          log_config=log_config, weight=weight, weight_rec=weight_rec)
         self.weight, self.weight_rec = weight, weight_rec
-        both, nwb, wexp = fit_weights(np.concatenate([weight, weight_rec], axis=1))
+        both, nwb, wexp = fit_weights(np.concatenate([weight, weight_rec], axis=1), wgt_exp)
         n_in = weight.shape[1]
         self.synapse = LoihiDense(weights=both[:, :n_in], weight_exp=wexp,
                                   num_weight_bits=nwb, num_message_bits=input_message_bits)
