@@ -15,7 +15,7 @@ from .utils.time import shift as _shift
 
 Tensor = torch.Tensor
 
-__all__ = ["delay_shift", "Delay", "delay"]
+__all__ = ["delay_shift", "Delay", "delay", "delta"]
 
 
 class _TimeShift(torch.autograd.Function):
@@ -117,3 +117,7 @@ class Delay(torch.nn.Module):
             d = d * self.grad_scale + (d * (1 - self.grad_scale)).detach()
         d = d.reshape((-1,) + (1,) * (input.dim() - 3))
         return delay(input, d, self.sampling_time)
+
+
+# lava-dl's ``slayer.axon.delta`` (the sigma-delta encoder) lives in its own module
+from . import axon_delta as delta  # noqa: E402

@@ -24,7 +24,7 @@ import torch
 
 Tensor = torch.Tensor
 
-__all__ = ["Spike", "spike", "surrogate"]
+__all__ = ["Spike", "complex", "spike", "surrogate"]
 
 
 def surrogate(voltage: Tensor, threshold: Union[float, Tensor], tau_rho: Union[float, Tensor],
@@ -62,3 +62,7 @@ def spike(voltage: Tensor, threshold: Union[float, Tensor], tau_rho: Union[float
           scale_rho: Union[float, Tensor] = 1.0, graded_spike: bool = False) -> Tensor:
     """Functional form of :class:`Spike`."""
     return Spike.apply(voltage, threshold, tau_rho, scale_rho, graded_spike)
+
+
+# lava-dl's ``slayer.spike.complex`` lives in its own module
+from . import spike_complex as complex  # noqa: E402,A001

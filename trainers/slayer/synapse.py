@@ -26,7 +26,7 @@ import torch.nn.functional as F
 Tensor = torch.Tensor
 Pair = Union[int, Sequence[int]]
 
-__all__ = ["Dense", "Conv", "Pool", "ConvTranspose", "Unpool"]
+__all__ = ["Dense", "Conv", "Pool", "ConvTranspose", "Unpool", "complex"]
 
 
 def _pair(value: Pair) -> Tuple[int, int]:
@@ -235,3 +235,7 @@ class Unpool(_Synapse):
         y = F.conv_transpose2d(xt, w, stride=self.stride, padding=self.padding,
                                dilation=self.dilation, groups=c)
         return _time_last(y, n, t)
+
+
+# lava-dl's ``slayer.synapse.complex`` lives in its own module
+from . import synapse_complex as complex  # noqa: E402,A001

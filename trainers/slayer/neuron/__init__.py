@@ -1,5 +1,8 @@
-"""SLAYER neurons (lava-dl's ``slayer.neuron``): ``cuba`` plus shared ``norm`` and ``dropout``."""
+"""SLAYER neurons (lava-dl's ``slayer.neuron``): ``cuba``, ``sigma_delta``, ``alif``, ``rf``,
+``rf_iz``, ``adrf``, ``adrf_iz``, plus shared ``norm`` and ``dropout``."""
 
 from . import base, cuba, dropout, norm
+from . import adrf, adrf_iz, alif, rf, rf_iz, sigma_delta
 
-__all__ = ["base", "cuba", "dropout", "norm"]
+__all__ = ["adrf", "adrf_iz", "alif", "base", "cuba", "dropout", "norm", "rf", "rf_iz",
+           "sigma_delta"]
