@@ -288,41 +288,73 @@ def keep_factor(d: IntLike) -> Tensor:
     return (DECAY_UNITY - torch.as_tensor(d, dtype=torch.float64)) / DECAY_UNITY
 
 
+def _trunc_(x: Tensor, work: Tensor) -> Tensor:
+    """``x.trunc_()`` as ``x - frac(x)`` (exact; two vectorised passes, where ``trunc`` is a
+    scalar loop on some CPU builds).  May turn ``-0.0`` into ``+0.0`` (equal values)."""
+    torch.frac(x, out=work)
+    return x.sub_(work)
+
+
+def _wrap_state_f64_(x: Tensor, work: Tensor) -> None:
+    """:func:`wrap_state` in place on float64 integers with ``|x| < 2^24 + 2^23``:
+    ``x - 2^24 floor((x + 2^23 - 1) / 2^24)`` (every step exact: powers of two, integers
+    below 2^53), i.e. ``((x + 2^23 - 1) mod 2^24) - (2^23 - 1)``."""
+    torch.add(x, STATE_MAX - 1, out=work).mul_(1.0 / (2 * STATE_MAX)).floor_()
+    x.add_(work, alpha=-2 * STATE_MAX)
+
+
 def cuba_step_f64_(u: Tensor, v: Tensor, a_in: Tensor, keep_u: Tensor, keep_v: Tensor,
-                   vth: Tensor, bias: Tensor, spikes: Tensor,
-                   decay_u: Optional[list] = None, wrap_u: Optional[list] = None) -> None:
+                   vth: Tensor, bias: Union[Tensor, float], spikes: Tensor,
+                   decay_u: Optional[list] = None, wrap_u: Optional[list] = None,
+                   work: Optional[Tensor] = None) -> None:
     """:func:`cuba_step` in place on float64 tensors holding integers (bit-identical).
 
     ``u``, ``v``, ``a_in`` (B, N) float64; ``keep_u``, ``keep_v`` (N,) from
     :func:`keep_factor` of ``i_decay`` and ``v_decay``; ``vth``, ``bias`` on the state grid
-    as in :func:`cuba_step`; ``spikes`` (B, N) bool output.
+    as in :func:`cuba_step` (``bias`` may be the number 0: skipped); ``spikes`` (B, N)
+    output: bool, or a floating tensor that receives 0/1.  ``work``: optional (B, N) float64
+    scratch buffer (else one is allocated).
 
     Exact when ``|a_in| < F64_INPUT_LIMIT``: ``u * keep`` equals ``u (4096 - d) / 4096``
-    exactly (a 36-bit integer over a power of two), ``trunc`` rounds toward zero like
+    exactly (a 36-bit integer over a power of two), ``x - frac(x)`` rounds toward zero like
     :func:`shift_toward_zero`, and with ``|decayed u| <= 2^23`` and ``|64 a| < 2^24`` the
     single wrap of :func:`wrap_state` equals ``((x + 2^23 - 1) mod 2^24) - (2^23 - 1)``.
+    The reset ``v - v * s`` gives exactly 0 where ``s = 1``.  Zeros may come out as ``-0.0``
+    or ``+0.0`` (equal values; ``.long()`` gives the same integers).
 
     Optional work-saving hints (column ``slice`` lists; ``None`` means all neurons):
     ``decay_u`` where ``keep_u != 0`` (elsewhere the decayed current is 0), ``wrap_u`` where
     the current can leave 24 bits (elsewhere the wrap is the identity).  Hints that do not
     hold give wrong results; the engine derives them from the weights.
     """
+    if work is None:
+        work = torch.empty_like(v)
     if decay_u is None:
         torch.mul(u, keep_u, out=u)
-        u.trunc_()
+        _trunc_(u, work)
         u.add_(a_in, alpha=2 ** ACT_SHIFT)
     else:
-        kept = [(sl, torch.mul(u[:, sl], keep_u[sl]).trunc_()) for sl in decay_u]
+        for sl in decay_u:  # decayed current into the scratch columns, then the input
+            part = work[:, sl]
+            torch.mul(u[:, sl], keep_u[sl], out=part)
+            part.sub_(torch.frac(part))
         torch.mul(a_in, 2 ** ACT_SHIFT, out=u)
-        for sl, d in kept:
-            u[:, sl] += d
-    for part in ([u] if wrap_u is None else [u[:, sl] for sl in wrap_u]):
-        part.add_(STATE_MAX - 1).remainder_(2 * STATE_MAX).sub_(STATE_MAX - 1)
+        for sl in decay_u:
+            u[:, sl] += work[:, sl]
+    if wrap_u is None:
+        _wrap_state_f64_(u, work)
+    else:
+        for sl in wrap_u:
+            _wrap_state_f64_(u[:, sl], work[:, sl])
     torch.mul(v, keep_v, out=v)
-    v.trunc_()
-    v.add_(u).add_(bias).clamp_(-(STATE_MAX - 1), STATE_MAX - 1)
-    torch.gt(v, vth, out=spikes)
-    v.masked_fill_(spikes, 0)
+    _trunc_(v, work)
+    v.add_(u)
+    if torch.is_tensor(bias) or bias != 0:
+        v.add_(bias)
+    v.clamp_(-(STATE_MAX - 1), STATE_MAX - 1)
+    torch.gt(v, vth, out=work)           # 0/1 in float64
+    v.addcmul_(v, work, value=-1.0)      # reset: v - v * s
+    spikes.copy_(work)
 
 
 def fold_weight_exp(weights: Tensor, weight_exp: int) -> tuple[Tensor, int]:

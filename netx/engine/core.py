@@ -155,6 +155,13 @@ class _Dense(_Synapse):
         return int(self.weight.numel())
 
     def prepare(self, input_bound: float, device: torch.device) -> None:
+        key = (float(input_bound), str(device))
+        if getattr(self, "_prepared", None) == key:  # same bound and device: reuse
+            return
+        self._prepare(input_bound, device)
+        self._prepared = key
+
+    def _prepare(self, input_bound: float, device: torch.device) -> None:
         if self.fixed:
             w, self.post_exp = fp.fold_weight_exp(self.weight, self.weight_exp)
             rows = w.abs().sum(dim=1)
@@ -198,6 +205,13 @@ class _Conv(_Synapse):
         return int(self.weight.numel())
 
     def prepare(self, input_bound: float, device: torch.device) -> None:
+        key = (float(input_bound), str(device))
+        if getattr(self, "_prepared", None) == key:  # same bound and device: reuse
+            return
+        self._prepare(input_bound, device)
+        self._prepared = key
+
+    def _prepare(self, input_bound: float, device: torch.device) -> None:
         if self.fixed:
             fan = float(self.weight.abs().flatten(1).sum(dim=1).max()) if self.weight.numel() else 0.0
             dtype = fp.exact_float_dtype(fan * input_bound)
@@ -272,6 +286,17 @@ def _locate(exc: NetxFormatError, path: Optional[str]) -> NetxFormatError:
     if exc.path is not None or path is None:
         return exc
     return type(exc)(exc.reason, path=path, layer=exc.layer, key=exc.key)
+
+
+#: neuron updates of a large batch run on row blocks of about this many elements
+CHUNK_ELEMENTS = 1 << 15
+
+
+def _row_chunks(batch: int, size: int) -> List[slice]:
+    """Row slices of a ``(batch, size)`` state such that each block holds about
+    :data:`CHUNK_ELEMENTS` values (the whole batch when it is smaller)."""
+    rows = max(1, CHUNK_ELEMENTS // max(size, 1))
+    return [slice(r, min(r + rows, batch)) for r in range(0, batch, rows)]
 
 
 def _to_dtype(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
@@ -633,6 +658,7 @@ class Engine:
         u = torch.zeros(batch, self.size, dtype=sdt, device=dev)
         v = torch.zeros_like(u)
         a = torch.zeros_like(u)
+        work = torch.empty_like(u) if fast else None
         spikes = torch.zeros(batch, self.size, dtype=torch.bool, device=dev)
         x_zero = torch.zeros(x.shape[1:], dtype=x.dtype, device=dev)
         x_prev = x_zero
@@ -662,11 +688,15 @@ class Engine:
             rec_src = None if n.recurrent is None else bufs[n.recurrent.dtype][:, n.start:n.stop]
             plan.append((n.synapse, src, n.recurrent, rec_src, a[:, n.start:n.stop]))
         a_input = a[:, first.start:first.stop] if input_node and timed else None
+        # fast path: the in-place step writes its 0/1 spikes straight into a synapse buffer
+        spike_buf = next(iter(bufs.values())) if fast and bufs else None
+        chunks = _row_chunks(batch, self.size) if fast else []
         for t in t_iter:
             time_step = t + 1
             x_t = x[t] if timed and t < x.shape[0] else x_zero
             for buf in bufs.values():
-                buf.copy_(spikes)
+                if buf is not spike_buf:
+                    buf.copy_(spikes if spike_buf is None else spike_buf)
             for syn, src, recur, rec_src, a_view in plan:  # input from the previous step
                 a_view.copy_(syn(x_prev if src is None else src))
                 if recur is not None:
@@ -680,12 +710,21 @@ class Engine:
                         u[:, lo:hi] = 0
                         v[:, lo:hi] = 0
             if fast:
-                fp.cuba_step_f64_(u, v, a, keep_u, keep_v, vth, bias, spikes, decay_u, wrap_u)
+                s_out = spikes if spike_buf is None else spike_buf
+                if len(chunks) == 1:
+                    fp.cuba_step_f64_(u, v, a, keep_u, keep_v, vth, bias, s_out, decay_u,
+                                      wrap_u, work)
+                for rows in chunks if len(chunks) > 1 else ():
+                    # row blocks that stay in cache through the ~20 passes of the step
+                    fp.cuba_step_f64_(u[rows], v[rows], a[rows], keep_u, keep_v, vth,
+                                      bias if bias.dim() < 2 else bias[rows],
+                                      s_out[rows], decay_u, wrap_u, work[rows])
             else:
                 (u, v), spikes = self._neuron_step(fp.CubaState(u, v), a, bias)
-            out[t] = u[:, last.start:] if last.affine else spikes[:, last.start:]
+                s_out = spikes
+            out[t] = u[:, last.start:] if last.affine else s_out[:, last.start:]
             if rec is not None:
-                rec["s"][t], rec["u"][t], rec["v"][t] = spikes, u, v
+                rec["s"][t], rec["u"][t], rec["v"][t] = s_out, u, v
             x_prev = x_t
         int_out = self.mode == "fixed_pt"
         if self._average is not None:

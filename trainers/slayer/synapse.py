@@ -124,7 +124,9 @@ class Dense(_Synapse):
         n, t = x.shape[0], x.shape[-1]
         x = x.reshape(n, -1, t)
         xt, n, t = _time_major(x, 1)
-        return _time_last(xt @ self.effective_weight().t(), n, t)
+        # F.linear: the weight gradient comes out as (out, in) directly (``x @ w.t()`` would
+        # give a transposed one that autograd copies into the parameter layout, 64 MB at 4k)
+        return _time_last(F.linear(xt, self.effective_weight()), n, t)
 
 
 class Conv(_Synapse):

@@ -17,8 +17,11 @@ One step (both modes)::
     s[t]  = v'[t] > theta                       (strict, as Lava)
     v[t]  = 0 where s[t] else v'[t]             (the current is never reset)
 
-Fixed mode calls :func:`netx.fixed_point.cuba_step` on int64 tensors, so it is bit exact with
-Lava's ``LIF`` ``fixed_pt`` model driven by the same integer input.  Float mode runs the same
+Fixed mode is bit exact with Lava's ``LIF`` ``fixed_pt`` model driven by the same integer
+input: it runs :func:`netx.fixed_point.cuba_step_f64_` in place on preallocated float64
+buffers holding the integer states when that is provably exact (integer inputs below
+``netx.fixed_point.F64_INPUT_LIMIT``, initial current within 24 bits; checked once per call),
+else :func:`netx.fixed_point.cuba_step` on int64 tensors.  Float mode runs the same
 recurrence in floating point (no rounding, no wrap) with in-place ops on preallocated buffers.
 
 Backward (shared by both modes, straight-through for the fixed-point rounding): exact BPTT of
@@ -272,13 +275,21 @@ def _run_float(z: Tensor, bc: Tensor, bv: Tensor, u0: Tensor, v0: Tensor, cfg: C
 
 def _run_fixed(z: Tensor, bc: Tensor, bv: Tensor, u0: Tensor, v0: Tensor, cfg: CubaConfig,
                cur: Optional[Tensor], vpre: Tensor, fired: Tensor) -> Tuple[Tensor, Tensor]:
-    """Integer recurrence through :func:`netx.fixed_point.cuba_step` (bit exact with Lava).
+    """Integer recurrence, bit exact with Lava (:func:`netx.fixed_point.cuba_step`).
 
     The integer input of step ``t`` is ``a = round(z[t] * 64)``.  Fills the same buffers as
     :func:`_run_float`, in training units (exact: states are 24-bit integers over 4096).  The
     voltage before the reset of a spiking neuron (used only by the surrogate gradient) is
     ``beta_v * v[t-1] + current[t]`` evaluated in floating point.
+
+    Fast path (:func:`_fixed_f64_plan`): when every input and the initial state are in range,
+    the state lives in preallocated float64 buffers holding integers and each step is
+    :func:`netx.fixed_point.cuba_step_f64_` in place (bit-identical to ``cuba_step``);
+    otherwise each step calls ``cuba_step`` on int64 tensors.
     """
+    plan = _fixed_f64_plan(z, u0, cfg)
+    if plan is not None:
+        return _run_fixed_f64(z, bv, u0, v0, cfg, cur, vpre, fired, *plan)
     num_steps = z.shape[0]
     shape = z.shape[1:]
     scale = 1.0 / STATE_SCALE
@@ -306,6 +317,80 @@ def _run_fixed(z: Tensor, bc: Tensor, bv: Tensor, u0: Tensor, v0: Tensor, cfg: C
         else:
             vpre[t].copy_(v_new)
         v_post, v_new = v_new, v_post
+    if not cfg.spiking:
+        fired.zero_()
+    return v_post.clone(), c_t.clone()
+
+
+def _fixed_f64_plan(z: Tensor, u0: Tensor, cfg: CubaConfig
+                    ) -> Optional[Tuple[Optional[list], Optional[list]]]:
+    """``(decay_u, wrap_u)`` hints for :func:`netx.fixed_point.cuba_step_f64_`, or ``None``
+    when that in-place float64 step is not provably exact for this input.
+
+    Exact when every integer input ``|round(64 z)| < F64_INPUT_LIMIT`` and the initial
+    current is a 24-bit state (``|u0| <= 2^23``).  Hints: no decay pass when ``iDecay`` is
+    4096 everywhere; no wrap pass when ``|u| <= max(|u0|, 64 A / (1 - keep))`` stays below
+    ``2^23 - 1`` (``A`` the input bound, ``keep`` the largest current keep factor).
+    """
+    if z.numel() == 0 or z.dtype not in (torch.float32, torch.float64):
+        return None
+    lo, hi = torch.aminmax(z)
+    a_bound = float(torch.maximum(hi, -lo)) * INPUT_SCALE
+    if not a_bound < fxp.F64_INPUT_LIMIT - 1:  # also False for inf / nan
+        return None
+    u_bound = float(u0.abs().max()) * STATE_SCALE if u0.numel() else 0.0
+    if not u_bound <= fxp.STATE_MAX:
+        return None
+    keep = float(fxp.keep_factor(cfg.i_decay).max())
+    decay_u = None if keep > 0 else []
+    a_bound = round(a_bound)
+    limit = (max(u_bound, 2 ** fxp.ACT_SHIFT * a_bound / (1 - keep)) if keep < 1
+             else float("inf"))
+    wrap_u = [] if limit < fxp.STATE_MAX - 1 else None
+    return decay_u, wrap_u
+
+
+def _run_fixed_f64(z: Tensor, bv: Tensor, u0: Tensor, v0: Tensor, cfg: CubaConfig,
+                   cur: Optional[Tensor], vpre: Tensor, fired: Tensor,
+                   decay_u: Optional[list], wrap_u: Optional[list]) -> Tuple[Tensor, Tensor]:
+    """The fixed-point recurrence of :func:`_run_fixed` on preallocated float64 buffers
+    (:func:`netx.fixed_point.cuba_step_f64_`); same outputs, bit for bit."""
+    num_steps = z.shape[0]
+    shape = z.shape[1:]
+    f64 = dict(dtype=torch.float64, device=z.device)
+    scale = 1.0 / STATE_SCALE
+    u = torch.round(u0.to(torch.float64) * STATE_SCALE).expand(shape).clone()
+    v = torch.round(v0.to(torch.float64) * STATE_SCALE).expand(shape).clone()
+    keep_u = fxp.keep_factor(cfg.i_decay).to(z.device)
+    keep_v = fxp.keep_factor(cfg.v_decay).to(z.device)
+    vth = (fxp.threshold(cfg.vth_mant).to(**f64) if cfg.spiking
+           else torch.tensor(2.0 ** 62, **f64))
+    a = torch.empty(shape, **f64)
+    work = torch.empty(shape, **f64)
+    spikes = fired if cfg.spiking else torch.empty(shape, dtype=z.dtype, device=z.device)
+    v_post = v0.to(z.dtype).expand(shape).clone()
+    v_new = torch.empty_like(v_post)
+    est = torch.empty_like(v_post)
+    c_t = u0.to(z.dtype).expand(shape).clone()
+    for t in range(num_steps):
+        torch.mul(z[t], INPUT_SCALE, out=a).round_()  # exact: same value as in z's dtype
+        fxp.cuba_step_f64_(u, v, a, keep_u, keep_v, vth, 0, spikes[t] if cfg.spiking
+                           else spikes, decay_u, wrap_u, work)
+        if cur is not None:
+            c_t = cur[t]
+        elif t == 0:
+            c_t = torch.empty_like(v_post)
+        torch.mul(u, scale, out=c_t)
+        if cfg.spiking:
+            torch.mul(v, scale, out=v_new)
+            # v' = v_new where no spike; the float estimate beta_v v[t-1] + c[t] where a
+            # spike reset v_new to exactly 0
+            torch.addcmul(c_t, v_post, bv, out=est)
+            torch.addcmul(v_new, est, fired[t], out=vpre[t])
+            v_post, v_new = v_new, v_post
+        else:
+            torch.mul(v, scale, out=vpre[t])
+            v_post = vpre[t]
     if not cfg.spiking:
         fired.zero_()
     return v_post.clone(), c_t.clone()
