@@ -16,9 +16,8 @@ fixture (tiny.net, mnist.net, recurrent_example.net):
   must equal the batched engine.
 
 The fixtures are fixed point, so compiling them must leave every weight, bias, delay and
-neuron parameter unchanged (passthrough).  The float trainer network is compiled with
-``weight_exp=False``: the engine does not apply ``neuron/wgtExp`` yet (the Lava builder
-does); ``test_trainer_net_weight_exp_lava_vs_engine`` records that open item as an xfail.
+neuron parameter unchanged (passthrough).  The float trainer network is compiled both with
+``weight_exp=False`` and with exponents (``test_trainer_net_weight_exp_lava_vs_engine``).
 """
 
 from __future__ import annotations
@@ -238,16 +237,13 @@ def test_trainer_net_lava_equals_engine(trainer_net) -> None:
 
 @pytest.mark.lava
 def test_trainer_net_weight_exp_lava_vs_engine(trainer_net) -> None:
-    """With exponents the quantizer picks a non-zero ``wgtExp``; the Lava builder applies it.
-    Until the engine does too (lead's open item) the two differ: xfail, not silent."""
+    """With exponents the quantizer picks a non-zero ``wgtExp``; the Lava builder and the
+    engine both scale the synaptic input by ``2**wgtExp``: identical spikes."""
     cnet = spec.read(trainer_net["exp"])
     exps = [layer.neuron.wgt_exp or 0 for layer in cnet.layers]
     assert any(e != 0 for e in exps), exps
     x = _random_inputs((16,), r=12, high=1, density=0.4, seed=11)
-    try:
-        _check_lava_equals_engine(trainer_net["exp"], x)
-    except AssertionError as err:
-        pytest.xfail(f"engine ignores neuron/wgtExp {exps} (open item): {str(err)[:120]}")
+    _check_lava_equals_engine(trainer_net["exp"], x)
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -134,10 +134,12 @@ class _Synapse:
 
 class _Dense(_Synapse):
     """Lava ``Dense``.  fixed_pt: weights fitted (:func:`fp.fit_dense_weights`), clipped and
-    truncated (:func:`fp.dense_weights`), sum shifted by ``weight_exp``.  floating_pt: the
-    same effective weights times ``2**weight_exp``, no flooring (as netx's float model)."""
+    truncated (:func:`fp.dense_weights`), sum shifted by ``weight_exp`` (the fitted exponent
+    plus the file's ``neuron/wgtExp``).  floating_pt: the same effective weights times
+    ``2**weight_exp``, no flooring (as netx's float model)."""
 
-    def __init__(self, weight: np.ndarray, mode: str, fit: Optional[Tuple[int, int]] = None) -> None:
+    def __init__(self, weight: np.ndarray, mode: str, fit: Optional[Tuple[int, int]] = None,
+                 wgt_exp: int = 0) -> None:
         self.fixed = mode == "fixed_pt"
         w = np.asarray(weight, dtype=np.float64)
         if not np.all(w == np.round(w)):
@@ -147,7 +149,7 @@ class _Dense(_Synapse):
             bits, exp = fit
             mant = torch.round(torch.as_tensor(w) * 2.0 ** (-exp)).to(torch.int64)
         self.weight = fp.dense_weights(mant, bits)  # (n_out, n_in) int64
-        self.weight_exp = exp
+        self.weight_exp = exp + wgt_exp  # the file's neuron/wgtExp scales W s by 2**wgtExp
         self.weight_t: Optional[torch.Tensor] = None
 
     @property
@@ -434,8 +436,9 @@ class Engine:
                                        np.asarray(layer.weight_rec, np.float64)], axis=1)
                 _, bits, exp = fp.fit_dense_weights(both)
                 fit = (bits, exp)
-            syn = _Dense(layer.weight, self.mode, fit)
-            rec = (_Dense(layer.weight_rec, self.mode, fit)
+            wgt_exp = int(getattr(layer.neuron, "wgt_exp", None) or 0)
+            syn = _Dense(layer.weight, self.mode, fit, wgt_exp)
+            rec = (_Dense(layer.weight_rec, self.mode, fit, wgt_exp)
                    if isinstance(layer, spec.RecurrentDenseLayer) else None)
             return _Node(i, kind, layer.shape, params, synapse=syn, recurrent=rec,
                          source=source, affine=affine)
