@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/layer_step.py
 	$(PY) benchmarks/engine_vs_lava.py
 	$(PY) benchmarks/compile_scale.py
+	$(PY) benchmarks/bootstrap_step.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
