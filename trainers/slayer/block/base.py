@@ -23,6 +23,7 @@ lava-dl semantics kept:
 
 from __future__ import annotations
 
+import os
 from types import SimpleNamespace
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Type, Union
 
@@ -539,11 +540,19 @@ def export_hdf5(blocks: Sequence[torch.nn.Module], filename: str,
                 simulation: Optional[Dict[str, float]] = None) -> None:
     """Write a ``.net`` file: ``layer/<i>`` from each block's ``export_hdf5`` in order, and
     ``simulation/Ts``, ``simulation/tSample`` when ``simulation`` (``{'Ts':, 'tSample':}``) is
-    given."""
-    with h5py.File(filename, "w") as h:
-        layer = h.create_group("layer")
-        for i, b in enumerate(blocks):
-            b.export_hdf5(layer.create_group(str(i)))
-        if simulation:
-            for key, value in simulation.items():
-                h.create_dataset(f"simulation/{key}", data=value)
+    given.  The write is atomic: a temporary file beside ``filename``, then a rename."""
+    target = os.fspath(filename)
+    tmp = f"{target}.{os.getpid()}.tmp"
+    try:
+        with h5py.File(tmp, "w") as h:
+            layer = h.create_group("layer")
+            for i, b in enumerate(blocks):
+                b.export_hdf5(layer.create_group(str(i)))
+            if simulation:
+                for key, value in simulation.items():
+                    h.create_dataset(f"simulation/{key}", data=value)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise

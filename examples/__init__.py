@@ -1,0 +1,1 @@
+"""Example scripts: ``python -m examples.demo``, ``examples.slayer_mnist``, ``examples.bootstrap_mnist``."""
