@@ -536,6 +536,19 @@ def make_family(neuron_class: Type[torch.nn.Module], module: str,
     return SimpleNamespace(**family)
 
 
+def populate(namespace: Dict[str, Any], neuron_class: Type[torch.nn.Module],
+             blocks: Sequence[type] = BLOCKS) -> None:
+    """Fill a family module (``block/cuba.py``, ``block/rf.py``, ...) with the blocks of
+    ``neuron_class``: one class per generic block, named like it, plus ``__all__``.
+
+    Use as ``populate(globals(), Neuron)`` at the module's top level.
+    """
+    family = make_family(neuron_class, namespace["__name__"], blocks)
+    names = [generic.__name__ for generic in blocks]
+    namespace.update({name: getattr(family, name) for name in names})
+    namespace["__all__"] = names
+
+
 def export_hdf5(blocks: Sequence[torch.nn.Module], filename: str,
                 simulation: Optional[Dict[str, float]] = None) -> None:
     """Write a ``.net`` file: ``layer/<i>`` from each block's ``export_hdf5`` in order, and

@@ -11,6 +11,7 @@ import torch
 
 from .. import synapse_complex
 from ..axon import Delay
+from . import base as _base
 from .base import _DEFAULT, Dense, Neurons, _require_shape, _write_type
 
 Tensor = torch.Tensor
@@ -51,3 +52,8 @@ class ComplexDense(Dense):
         handle.create_dataset("weight/real", data=real)
         handle.create_dataset("weight/imag", data=imag)
         self._export_tail(handle, self.neuron.device_params)
+
+
+#: blocks of the resonate-and-fire families (no ``Affine``; ``ComplexDense`` added)
+RESONATOR_BLOCKS = (_base.Input, _base.Flatten, _base.Average, _base.Dense, _base.Conv,
+                    _base.Pool, _base.Recurrent, _base.KWTA, ComplexDense)

@@ -5,18 +5,6 @@
 """
 
 from ..neuron.cuba import Neuron as _Neuron
-from .base import make_family
+from .base import populate
 
-_family = make_family(_Neuron, __name__)
-
-Input = _family.Input
-Flatten = _family.Flatten
-Average = _family.Average
-Affine = _family.Affine
-Dense = _family.Dense
-Conv = _family.Conv
-Pool = _family.Pool
-Recurrent = _family.Recurrent
-KWTA = _family.KWTA
-
-__all__ = ["Input", "Flatten", "Average", "Affine", "Dense", "Conv", "Pool", "Recurrent", "KWTA"]
+populate(globals(), _Neuron)
