@@ -440,7 +440,7 @@ class Recurrent(_Block):
 
     def forward(self, x: Tensor):
         z = self.input_synapse(x)  # (N, out, T)
-        n, t = z.shape[0], z.shape[-1]
+        t = z.shape[-1]
         self.neuron._init_shape(z.shape[1:-1], getattr(self.neuron, "decay_names", ()))
         persistent = self.neuron.persistent_state
         shape = z.shape[:-1]
