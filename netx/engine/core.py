@@ -121,7 +121,15 @@ class _Synapse:
     a_bound: float = float("inf")
 
     def prepare(self, input_bound: float, device: torch.device) -> None:
-        """Choose an exact compute dtype for inputs bounded by ``input_bound`` in magnitude."""
+        """Choose an exact compute dtype for inputs bounded by ``input_bound`` in magnitude
+        (done once per bound and device; later calls reuse the prepared weights)."""
+        key = (float(input_bound), str(device))
+        if getattr(self, "_prepared", None) == key:
+            return
+        self._prepare(input_bound, device)
+        self._prepared = key
+
+    def _prepare(self, input_bound: float, device: torch.device) -> None:
         raise NotImplementedError
 
     def __call__(self, s: torch.Tensor) -> torch.Tensor:
@@ -155,13 +163,6 @@ class _Dense(_Synapse):
     @property
     def num_synapses(self) -> int:
         return int(self.weight.numel())
-
-    def prepare(self, input_bound: float, device: torch.device) -> None:
-        key = (float(input_bound), str(device))
-        if getattr(self, "_prepared", None) == key:  # same bound and device: reuse
-            return
-        self._prepare(input_bound, device)
-        self._prepared = key
 
     def _prepare(self, input_bound: float, device: torch.device) -> None:
         if self.fixed:
@@ -205,13 +206,6 @@ class _Conv(_Synapse):
     @property
     def num_synapses(self) -> int:
         return int(self.weight.numel())
-
-    def prepare(self, input_bound: float, device: torch.device) -> None:
-        key = (float(input_bound), str(device))
-        if getattr(self, "_prepared", None) == key:  # same bound and device: reuse
-            return
-        self._prepare(input_bound, device)
-        self._prepared = key
 
     def _prepare(self, input_bound: float, device: torch.device) -> None:
         if self.fixed:

@@ -217,18 +217,9 @@ class Pool(_Synapse):
         return _time_last(y, n, t)
 
 
-class Unpool(_Synapse):
-    """Inverse of :class:`Pool`: each input spreads ``weight`` over a ``kernel_size`` window."""
-
-    def __init__(self, kernel_size: Pair, stride: Optional[Pair] = None, padding: Pair = 0,
-                 dilation: Pair = 1, weight_scale: float = 1, weight_norm: bool = False,
-                 pre_hook_fx: Optional[Callable] = None) -> None:
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride if stride is not None else kernel_size)
-        self.padding = _pair(padding)
-        self.dilation = _pair(dilation)
-        weight = torch.full((1, 1) + self.kernel_size, float(weight_scale))
-        super().__init__(weight, weight_norm, pre_hook_fx, trainable=False)
+class Unpool(Pool):
+    """Inverse of :class:`Pool` (same arguments): each input spreads ``weight`` over a
+    ``kernel_size`` window."""
 
     def forward(self, x: Tensor) -> Tensor:
         xt, n, t = _time_major(x, 3)
