@@ -17,6 +17,7 @@ with status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -184,10 +185,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = run(args.net, x, device=args.device, progress=args.progress, **_run_kwargs(args))
     if args.output:
         np.save(args.output, out)
-    kind = "current u" if out.dtype != bool else "spikes"
-    print(f"{args.net}: output {kind} {tuple(out.shape)} ({args.backend}); "
-          f"total {int(np.abs(out).sum()) if out.dtype == bool else int(np.abs(out).max())}"
-          f"{' (max |u|)' if out.dtype != bool else ' spikes'}"
+    # spikes; or the current u of an affine readout, graded sigma-delta messages, means
+    if out.dtype == bool:
+        kind, summary = "spikes", f"total {int(out.sum())} spikes"
+    else:
+        kind, summary = "values", f"max |value| {float(np.abs(out).max()) if out.size else 0:g}"
+    print(f"{args.net}: output {kind} {tuple(out.shape)} ({args.backend}); {summary}"
           + (f"; saved {args.output}" if args.output else ""))
     return 0
 
@@ -290,7 +293,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     mode = args.input_mode or _default_mode(net)
     _, traces = eng.run(x, steps=args.steps, input_mode=mode, return_layers=True)
     if traces[0].spikes.ndim > len(spec.lava_shape(tuple(net.layers[traces[0].index].shape))) + 1:
-        traces = [type(t)(t.index, t.kind, t.spikes[0], t.u[0], t.v[0]) for t in traces]
+        traces = [dataclasses.replace(t, spikes=t.spikes[0]) for t in traces]
     fig, axes = plt.subplots(len(traces), 1, sharex=True,
                              figsize=(8, 1.6 + 1.4 * len(traces)), squeeze=False)
     for ax, tr in zip(axes[:, 0], traces):
@@ -298,7 +301,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         n_idx, t_idx = np.nonzero(s)
         ax.scatter(t_idx, n_idx, s=2, marker="|", color="k")
         ax.set_ylim(-0.5, s.shape[0] - 0.5)
-        ax.set_ylabel(f"{tr.index}: {tr.kind}\n({int(s.sum())} spikes)", fontsize=8)
+        ax.set_ylabel(f"{tr.index}: {tr.kind}\n({int((s != 0).sum())} spikes)", fontsize=8)
     axes[-1, 0].set_xlabel("time step")
     axes[0, 0].set_title(f"{Path(args.net).name}: spike raster (engine, fixed_pt)")
     fig.tight_layout()

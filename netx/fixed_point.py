@@ -471,6 +471,16 @@ def sigma_step(sigma: Tensor, a_in: Tensor) -> Tensor:
     return wrap_int32(sigma + a_in)
 
 
+def synapse_messages(s: Tensor, num_message_bits: int) -> Tensor:
+    """What a Lava synapse (``Dense``, ``Sparse``, ``DelayDense``, ``Conv``) multiplies its
+    weights with: the graded messages ``s`` when ``num_message_bits > 0``; else every
+    non-zero message counts as a spike of 1 (Lava casts the input to bool).  Same dtype as
+    ``s``."""
+    if num_message_bits > 0:
+        return s
+    return (s != 0).to(s.dtype)
+
+
 def graded_dense_accumulate(s: Tensor, weights: Tensor, num_message_bits: int,
                             weight_exp: int = 0) -> Tensor:
     """Lava ``Dense`` (fixed_pt) input for one step, graded or binary.
@@ -486,7 +496,7 @@ def graded_dense_accumulate(s: Tensor, weights: Tensor, num_message_bits: int,
     Returns:
         (..., n_out) int64.
     """
-    x = s.to(torch.int64) if num_message_bits > 0 else (s != 0).to(torch.int64)
+    x = synapse_messages(s.to(torch.int64), num_message_bits)
     return apply_weight_exp(x @ weights.to(torch.int64).T, weight_exp)
 
 
@@ -642,3 +652,47 @@ def adrf_step(state: AdrfState, a_real: Tensor, a_imag: Tensor, sin_decay: IntLi
     r = torch.where(spikes, r + 2 * theta, r)
     theta = torch.where(spikes, theta + threshold(vth_step), theta)
     return AdrfState(new.real, new.imag, theta, r), spikes
+
+
+# --------------------------------------------------------------------------- scalar form
+# The CUBA step of one neuron on plain integers, for compiled per-neuron loops: the event-
+# driven CPU engine (``netx.engine.event``) compiles these with numba.  They are the same
+# equations as :func:`decay`, :func:`cuba_current`, :func:`cuba_voltage` and
+# :func:`cuba_step`, written without tensors (only integer operators), and the tests assert
+# they agree with the tensor form bit for bit.  They also run as ordinary Python.
+def decay_int(x: int, d: int) -> int:
+    """:func:`decay` of one integer: ``x * (4096 - d) / 4096`` rounded toward zero."""
+    p = x * (DECAY_UNITY - d)  # |p| < 2^37
+    # floor((p + 4095) / 4096) for p < 0 is the quotient rounded toward zero (branch-free)
+    return (p + ((p >> 63) & (DECAY_UNITY - 1))) >> DECAY_BITS
+
+
+def cuba_neuron_step(u: int, v: int, a_in: int, i_decay: int, v_decay: int, vth: int,
+                     bias: int) -> tuple[int, int, bool]:
+    """:func:`cuba_step` of one neuron: returns ``(u, v, spike)`` after the step.
+
+    ``vth`` and ``bias`` on the state grid (as :func:`threshold` and :func:`scaled_bias`).
+    """
+    x = decay_int(u, i_decay) + (a_in << ACT_SHIFT)
+    x = ((x + 2 ** 31) & (2 ** 32 - 1)) - 2 ** 31  # wrap_int32
+    if x > STATE_MAX:  # wrap_state (a single wrap)
+        x -= 2 * STATE_MAX
+    elif x <= -STATE_MAX:
+        x += 2 * STATE_MAX
+    y = decay_int(v, v_decay) + x + bias
+    if y > STATE_MAX - 1:  # saturate_state
+        y = STATE_MAX - 1
+    elif y < -(STATE_MAX - 1):
+        y = -(STATE_MAX - 1)
+    if y > vth:
+        return x, 0, True
+    return x, y, False
+
+
+def shift_int(a: int, weight_exp: int) -> int:
+    """:func:`apply_weight_exp` of one integer (a right shift floors)."""
+    if weight_exp > 0:
+        return a << weight_exp
+    if weight_exp < 0:
+        return a >> (-weight_exp)
+    return a

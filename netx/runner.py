@@ -16,7 +16,7 @@ from typing import Any, List, Optional, Tuple, Union
 
 import numpy as np
 
-from . import spec
+from . import spec, support
 from .errors import NetxFormatError
 
 BACKENDS = ("engine", "lava")
@@ -42,7 +42,8 @@ def run(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
         backend: str = "engine", run_cfg: Any = None, input_mode: str = "spikes",
         return_layers: bool = False, device: str = "cpu", progress: bool = False,
         reset_interval: Optional[int] = None, reset_offset: int = 0,
-        input_shape: Optional[Tuple[int, ...]] = None, threads: Optional[int] = None):
+        input_shape: Optional[Tuple[int, ...]] = None, threads: Optional[int] = None,
+        spike_exp: int = 6):
     """Run ``net_config`` on ``inputs`` and return the output in Lava's layout.
 
     Args:
@@ -65,10 +66,14 @@ def run(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
         input_shape: (C, H, W) input when the first layer is a conv layer and the file
             does not say.
         threads: engine CPU threads (see :meth:`netx.engine.Engine.run`).
+        spike_exp: fraction bits of sigma-delta messages (``netx.hdf5.Network``'s argument).
 
     Returns:
-        Output spikes (bool), or the current ``u`` (int64) of an affine readout, shaped
-        ``([B,] *lava_shape(out), T)``; with ``return_layers`` a tuple ``(output, traces)``.
+        Shaped ``([B,] *lava_shape(out), T)``, by the kind of the last layer: spikes (bool);
+        graded messages (int64) of a sigma-delta layer (a ``sigma_output`` readout sends its
+        running sum); the current ``u`` of an affine readout (int64; float64 for the
+        engine in ``floating_pt``); float64 group means for a final ``average`` layer
+        (engine).  With ``return_layers`` a tuple ``(output, traces)``.
 
     Raises:
         NetxFormatError: bad file, unsupported layer, or inputs that do not fit.
@@ -79,13 +84,13 @@ def run(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
         from .engine import Engine
         eng = Engine(net_config, mode=_mode_of(run_cfg), device=device,
                      reset_interval=reset_interval, reset_offset=reset_offset,
-                     input_shape=input_shape)
+                     input_shape=input_shape, spike_exp=spike_exp)
         return eng.run(inputs, steps=steps, input_mode=input_mode,
                        return_layers=return_layers, progress=progress, threads=threads)
     return run_lava(net_config, inputs, steps=steps, run_cfg=run_cfg, input_mode=input_mode,
                     return_layers=return_layers, progress=progress,
                     reset_interval=reset_interval, reset_offset=reset_offset,
-                    input_shape=input_shape)
+                    input_shape=input_shape, spike_exp=spike_exp)
 
 
 # --------------------------------------------------------------------------- Lava backend
@@ -111,11 +116,14 @@ def _shapes(net: spec.Network, x: np.ndarray, timed: bool,
 def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
              run_cfg: Any = None, input_mode: str = "spikes", return_layers: bool = False,
              progress: bool = False, reset_interval: Optional[int] = None,
-             reset_offset: int = 0, input_shape: Optional[Tuple[int, ...]] = None):
+             reset_offset: int = 0, input_shape: Optional[Tuple[int, ...]] = None,
+             spike_exp: int = 6):
     """The ``backend='lava'`` path of :func:`run`: builds ``netx.hdf5.Network`` once per
     sample, feeds it from a ``RingBuffer`` source (or sets the input ``bias_mant``), records
-    the output with a ``RingBuffer`` sink (a ``Monitor`` on ``u`` for an affine readout) and
-    always stops Lava."""
+    the output with a ``RingBuffer`` sink (a ``Monitor`` on ``u`` for an affine readout; the
+    graded values of a sigma-delta output layer are kept) and always stops Lava.  Traces
+    record each block's ``s_out`` and the neuron Vars the engine's traces name (``u``/``i``
+    as ``u``, ``v``, and :data:`TRACE_STATE`)."""
     _allow_lava_import()
     from lava.magma.core.run_conditions import RunSteps
     from lava.proc.io.sink import RingBuffer as Sink
@@ -153,9 +161,12 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
         sample = samples[b]
         lnet = hdf5.Network(net_config=net if path is None else path,
                             reset_interval=reset_interval, reset_offset=reset_offset,
-                            input_shape=spec.lava_shape(shape) if first_conv else None)
+                            input_shape=spec.lava_shape(shape) if first_conv else None,
+                            spike_exp=spike_exp)
         last = lnet.out_layer
         affine = type(last).__name__ == "Affine"
+        graded = support.neuron_plan(net.layers[lnet.layer_index[-1]],
+                                     lnet.layer_index[-1]).graded
         if timed:
             data = np.zeros((*sample.shape[:-1], steps))
             n = min(steps, sample.shape[-1])
@@ -163,6 +174,10 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
             source = Source(data=data.astype(float))
             source.s_out.connect(lnet.inp)
         else:
+            if not hasattr(lnet.in_layer.neuron, "bias_mant"):
+                raise NetxFormatError("input_mode='bias' needs an input neuron with a bias "
+                                      f"(CUBA or ALIF), not '{net.layers[0].neuron.type}'",
+                                      path=path, layer=0, key="neuron/type")
             lnet.in_layer.neuron.bias_mant.init = np.asarray(sample, dtype=np.int64)
         monitors = []
         if affine:
@@ -172,44 +187,87 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
         else:
             sink = Sink(shape=lnet.out.shape, buffer=steps)
             lnet.out.connect(sink.a_in)
+        probes = []  # per block: (name, var) of what the traces record
         if return_layers:
             for block in lnet.layers:
                 row = []
-                for var in (block.neuron.s_out, block.neuron.u, block.neuron.v):
+                for name, var in _trace_vars(block.neuron):
                     m = Monitor()
                     m.probe(target=var, num_steps=steps)
-                    row.append(m)
-                monitors.append(row)
+                    row.append((name, var, m))
+                probes.append(row)
         try:
             lnet.run(condition=RunSteps(num_steps=steps), run_cfg=run_cfg)
             if affine:
                 out = _monitor_data(mon, last.neuron.u)
             else:
-                out = np.asarray(sink.data.get()).astype(bool)
-            layer_data = [[_monitor_data(m, var) for m, var in zip(row, (
-                block.neuron.s_out, block.neuron.u, block.neuron.v))]
-                for row, block in zip(monitors, lnet.layers)]
+                out = np.asarray(sink.data.get())
+                out = _as_int(out) if graded else out.astype(bool)
+            layer_data = [{name: _monitor_data(m, var) for name, var, m in row}
+                          for row in probes]
         finally:
             lnet.stop()
         outs.append(out.astype(np.int64) if affine else out)
         if return_layers:
-            traces_all.append([LayerTrace(index=i, kind=net.layers[i].kind,
-                                          spikes=d[0].astype(bool), u=d[1].astype(np.int64)
-                                          if d[1].dtype.kind in "iu" or _is_int(d[1]) else d[1],
-                                          v=d[2].astype(np.int64)
-                                          if d[2].dtype.kind in "iu" or _is_int(d[2]) else d[2])
+            traces_all.append([_lava_trace(i, net.layers[i], d)
                                for i, d in zip(lnet.layer_index, layer_data)])
     result = np.stack(outs) if batched else outs[0]
     if not return_layers:
         return result
     if not batched:
         return result, traces_all[0]
+    def stack(arrays: List[Optional[np.ndarray]]) -> Optional[np.ndarray]:
+        return None if arrays[0] is None else np.stack(arrays)
+
     merged = [LayerTrace(index=t0.index, kind=t0.kind,
                          spikes=np.stack([tr[k].spikes for tr in traces_all]),
-                         u=np.stack([tr[k].u for tr in traces_all]),
-                         v=np.stack([tr[k].v for tr in traces_all]))
+                         u=stack([tr[k].u for tr in traces_all]),
+                         v=stack([tr[k].v for tr in traces_all]),
+                         state={name: np.stack([tr[k].state[name] for tr in traces_all])
+                                for name in t0.state})
               for k, t0 in enumerate(traces_all[0])]
     return result, merged
+
+
+#: neuron Vars recorded into ``LayerTrace.state`` when the neuron has them (ALIF ``theta``,
+#: ``r``; RF ``real``, ``imag``; sigma-delta ``sigma``, ``act``, ``residue``)
+TRACE_STATE = ("theta", "r", "real", "imag", "sigma", "act", "residue")
+
+
+def _trace_vars(neuron: Any) -> List[Tuple[str, Any]]:
+    """(trace name, Lava Var) pairs to record for a block's neuron: ``s_out``, the current
+    (``u``, or ATRLIF's ``i``) as ``u``, ``v`` and the :data:`TRACE_STATE` Vars it has."""
+    names = [("s", "s_out"), ("u", "u"), ("u", "i"), ("v", "v")]
+    names += [(n, n) for n in TRACE_STATE]
+    out, seen = [], set()
+    for name, attr in names:
+        var = getattr(neuron, attr, None)
+        if var is not None and name not in seen:
+            out.append((name, var))
+            seen.add(name)
+    return out
+
+
+def _lava_trace(index: int, layer: spec.Layer, data: dict) -> Any:
+    """A :class:`netx.engine.LayerTrace` from the recorded Vars (spikes bool, or int64 graded
+    messages of a sigma-delta layer; states int64 where integral)."""
+    from .engine import LayerTrace
+    graded = support.neuron_plan(layer, index).graded
+    s = data["s"]
+    return LayerTrace(index=index, kind=layer.kind,
+                      spikes=_as_int(s) if graded else s.astype(bool),
+                      u=_maybe_int(data.get("u")), v=_maybe_int(data.get("v")),
+                      state={k: _maybe_int(data[k]) for k in TRACE_STATE if k in data})
+
+
+def _as_int(a: np.ndarray) -> np.ndarray:
+    return np.rint(np.asarray(a, dtype=np.float64)).astype(np.int64)
+
+
+def _maybe_int(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
+    if a is None:
+        return None
+    return a.astype(np.int64) if a.dtype.kind in "iu" or _is_int(a) else a
 
 
 def _allow_lava_import() -> None:

@@ -326,14 +326,17 @@ def test_non_integer_fixed_point_input_is_rejected(mnist):
         Engine(mnist).run(np.full((784, 2), 0.5))
 
 
-def test_alif_neuron_is_rejected_with_location(mnist):
+def test_adrf_neuron_is_rejected_with_location(mnist):
+    """ALIF runs now (tests/test_engine_family.py); ADRF has no Lava process and stays
+    refused, like netx's Lava builder refuses it."""
     layers = list(mnist.layers)
     n = layers[1].neuron
-    layers[1] = dataclasses.replace(layers[1], neuron=spec.AlifNeuron(
-        i_decay=n.i_decay, v_decay=n.v_decay, vth_mant=n.vth_mant))
+    layers[1] = dataclasses.replace(layers[1], neuron=spec.AdrfNeuron(
+        sin_decay=100, cos_decay=3000, vth_mant=n.vth_mant))
     with pytest.raises(EngineError) as info:
         Engine(spec.Network(layers=layers))
     assert info.value.layer == 1 and info.value.key == "neuron/type"
+    assert "ADRF_PHASE" in str(info.value)
 
 
 # --------------------------------------------------------------------------- vs Lava

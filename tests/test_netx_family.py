@@ -13,7 +13,9 @@ synapses (``num_message_bits = 0``, i.e. ``messageBits = 0``); the dense layer r
 output flattened in Lava's (X, Y, C) order; its neuron is a ``Sigma`` readout.
 
 Lava runs every process as an OS process: step counts are small, every run stops in
-``finally``.  Tests of the pure equations run without Lava.
+``finally``.  Tests of the pure equations run without Lava.  Every Lava run here is also
+checked against the batched engine (:func:`engine_layers`): every block's output equal, and
+the engine refuses what the builder refuses, with the same layer and key.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import torch
 
 from netx import fixed_point as fp
 from netx import spec
+from netx.engine import Engine, EngineError
 from netx.errors import NetxFormatError
 
 try:
@@ -94,6 +97,14 @@ def run_network(net, steps: int, source: np.ndarray, run_cfg=None,
         return [s.data.get().copy() for s in sinks]
     finally:
         net.stop()
+
+
+def engine_layers(net_spec: spec.Network, x: np.ndarray, **kwargs) -> ty.List[np.ndarray]:
+    """What every layer sends (spikes or graded messages) on the batched engine, in Lava's
+    layout: compare with :func:`run_network`'s recordings."""
+    mode = kwargs.pop("mode", "fixed_pt")
+    _, traces = Engine(net_spec, mode=mode, **kwargs).run(x, return_layers=True)
+    return [t.spikes for t in traces]
 
 
 def t64(a) -> torch.Tensor:
@@ -178,6 +189,9 @@ def test_sdnn_network_bit_exact_vs_tinynet_sdnn(fixtures_dir):
     np.testing.assert_array_equal(out[0][..., :15], g["input"])
     np.testing.assert_array_equal(out[1], g["layer1"])
     np.testing.assert_array_equal(out[2], g["layer2"])
+    for got, lava in zip(engine_layers(sdnn_spec(g, message_bits=0),
+                                       sdnn_drive(g["input_bias"])), out):
+        np.testing.assert_array_equal(got, lava)
 
 
 def sdnn_dense_reference(w1, b1, w2, x, vth1, vth2, bits: int, steps: int, spike_exp: int):
@@ -230,6 +244,8 @@ def test_sdnn_graded_messages_match_equations():
     assert np.all(ref[0] % 16 == 0)                       # input changes x 2**spike_exp
     for got, want in zip(out, ref):
         np.testing.assert_array_equal(got, want)
+    for got, lava in zip(engine_layers(net_spec, x, spike_exp=4), out):
+        np.testing.assert_array_equal(got, lava)
 
 
 # --------------------------------------------------------------------------- delays
@@ -260,6 +276,12 @@ def test_axonal_delay_per_neuron_builds_delay_dense():
     expected = np.zeros_like(out)
     expected[np.arange(5), send + 1 + delay] = 1
     np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(engine_layers(net.net, x)[0], out)
+    # Lava's float DelayDense model and the engine's floating_pt agree as well
+    (out_float,) = run_network(hdf5.Network(net_config=net.net), steps, x,
+                               run_cfg=hdf5.run_config("floating_pt"))
+    np.testing.assert_array_equal(out_float, out)
+    np.testing.assert_array_equal(engine_layers(net.net, x, mode="floating_pt")[0], out_float)
 
 
 @pytest.mark.lava
@@ -275,10 +297,13 @@ def test_delay_per_input_and_bad_delays():
     assert blocks.synapse_delays(7, (2, 2)).tolist() == [[7, 7], [7, 7]]
     w = np.ones((1, 3), dtype=np.float32)
     for bad in (np.array([0, 63, 1]), np.array([1, 2])):
+        bad_net = spec.Network(layers=[spec.DenseLayer(shape=(1,), neuron=cuba_relay(1),
+                                                       weight=w, delay=bad.astype(np.float32))])
         with pytest.raises(NetxFormatError) as err:
-            hdf5.Network(net_config=spec.Network(layers=[
-                spec.DenseLayer(shape=(1,), neuron=cuba_relay(1), weight=w,
-                                delay=bad.astype(np.float32))]))
+            hdf5.Network(net_config=bad_net)
+        assert err.value.layer == 0 and err.value.key == "delay"
+        with pytest.raises(NetxFormatError) as err:  # the format check or the engine's
+            Engine(bad_net)
         assert err.value.layer == 0 and err.value.key == "delay"
     # three inputs with delays 4, 0, 2 all sent at step index 0 reach the neuron one by one
     net = hdf5.Network(net_config=spec.Network(layers=[
@@ -288,6 +313,7 @@ def test_delay_per_input_and_bad_delays():
     x[:, 0] = 1
     (out,) = run_network(net, 8, x)
     assert np.flatnonzero(out[0]).tolist() == [1, 3, 5]
+    np.testing.assert_array_equal(engine_layers(net.net, x)[0], out)
 
 
 # --------------------------------------------------------------------------- sparse
@@ -323,6 +349,9 @@ def test_sparse_fc_layer_same_spikes_as_dense():
     for other in results[1:]:
         for dense_out, sparse_out in zip(results[0], other):
             np.testing.assert_array_equal(sparse_out, dense_out)
+    # the engine's dense arithmetic is Lava's Sparse arithmetic as well
+    for got, lava in zip(engine_layers(net_spec, x), results[1]):
+        np.testing.assert_array_equal(got, lava)
 
 
 # --------------------------------------------------------------------------- RF
@@ -391,6 +420,7 @@ def test_rf_dense_matches_equations(neuron_type, complex_weights):
     ref = rf_reference(w_re, w_im, x, sin_d, cos_d, vth, neuron_type == "RF_IZHIKEVICH", steps)
     assert ref.sum() >= 3
     np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(engine_layers(net.net, x)[0], out)
 
 
 def test_rf_period_alpha_mapping():
@@ -451,6 +481,7 @@ def test_alif_dense_matches_equations():
     ref = np.stack(ref, -1).astype(float)
     assert 20 < ref.sum() < 150
     np.testing.assert_array_equal(out, ref)
+    np.testing.assert_array_equal(engine_layers(net.net, x)[0], out)
 
 
 # --------------------------------------------------------------------------- pool taps
@@ -473,6 +504,7 @@ def test_pool_weight_per_tap_keeps_pytorch_orientation():
     # input relays at step t, the pool synapse delivers at t + 1
     assert np.flatnonzero(out[0, 0, 0]).tolist() == [3, 4]
     assert out.sum() == 2
+    np.testing.assert_array_equal(engine_layers(net.net, x)[1], out)
 
 
 # --------------------------------------------------------------------------- refusals
@@ -528,4 +560,10 @@ def test_unbuildable_layers_raise_located_errors(case):
         kwargs = {"input_shape": (4, 4, 1)}
     with pytest.raises(NetxFormatError) as err:
         hdf5.Network(net_config=spec.Network(layers=[first, layer]), **kwargs)
+    assert err.value.layer == 1 and err.value.key == key, str(err.value)
+    # the engine refuses the same layer with the same key (input_shape in C, H, W)
+    if "input_shape" in kwargs:
+        kwargs = {"input_shape": (1, 4, 4)}
+    with pytest.raises(EngineError) as err:
+        Engine(spec.Network(layers=[first, layer]), **kwargs)
     assert err.value.layer == 1 and err.value.key == key, str(err.value)

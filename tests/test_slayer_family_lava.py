@@ -6,6 +6,9 @@ and a sigma-delta network (``Delta`` input -> ``SigmaDelta`` dense -> ``Sigma`` 
 integer data.  Timing as in ``test_slayer_roundtrip.py``: ``lava_out[..., t] ==
 slayer_out[..., t]``.  Units: the sigma readout sends its sum on Lava's grid, ``2**18`` per
 training unit; the Delta input takes data in Lava units (``64 x`` training units).
+
+Every test also runs the exported file on the batched engine (``netx.run``, general path):
+its output equals Lava's exactly.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from lava.magma.core.run_configs import Loihi1SimCfg  # noqa: E402
 from lava.proc.io.sink import RingBuffer as Sink  # noqa: E402
 from lava.proc.io.source import RingBuffer as Source  # noqa: E402
 
+import netx  # noqa: E402
 from netx import hdf5  # noqa: E402
 from trainers import slayer  # noqa: E402
 
@@ -66,7 +70,11 @@ def test_spiking_family_dense_runs_identically_on_lava(tmp_path, family, params,
     assert expected.sum() >= 10  # the comparison means something
     path = tmp_path / f"{family}.net"
     slayer.block.export_hdf5(blocks, str(path))
-    np.testing.assert_array_equal(_run_lava(path, x[0].numpy()), expected)
+    lava = _run_lava(path, x[0].numpy())
+    np.testing.assert_array_equal(lava, expected)
+    engine = netx.run(path, x[0].numpy().astype(np.int64))
+    assert engine.dtype == bool
+    np.testing.assert_array_equal(engine, lava)
 
 
 def test_sigma_delta_network_runs_identically_on_lava(tmp_path):
@@ -84,7 +92,15 @@ def test_sigma_delta_network_runs_identically_on_lava(tmp_path):
     assert np.count_nonzero(expected) > 30
     path = tmp_path / "sdnn.net"
     slayer.block.export_hdf5(blocks, str(path))
-    np.testing.assert_array_equal(_run_lava(path, data[0].numpy()), expected)
+    lava = _run_lava(path, data[0].numpy())
+    np.testing.assert_array_equal(lava, expected)
+    engine = netx.run(path, data[0].numpy())  # graded int64, not bool
+    assert engine.dtype == np.int64
+    np.testing.assert_array_equal(engine, lava)
+    # netx.run's Lava backend keeps the graded readout too (it used to cast it to bool)
+    via_run = netx.run(path, data[0].numpy(), backend="lava")
+    assert via_run.dtype == np.int64
+    np.testing.assert_array_equal(via_run, lava)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -170,10 +186,14 @@ def test_trained_two_layer_family_net_identical_on_lava(tmp_path, family):
     path = tmp_path / f"{family}2.net"
     slayer.block.export_hdf5(list(net), str(path))
     lava_in = stream[0].numpy().astype(np.int64)
-    out = _run_lava(path, lava_in, steps=SAMPLES * window)
-    out = out.reshape(4, SAMPLES, window).transpose(1, 0, 2)
+    lava = _run_lava(path, lava_in, steps=SAMPLES * window)
+    out = lava.reshape(4, SAMPLES, window).transpose(1, 0, 2)
     for i in range(SAMPLES):
         np.testing.assert_array_equal(out[i], expected[i], err_msg=f"{family} sample {i}")
+    # the engine on the same stream, and on the 10 samples as one batch
+    np.testing.assert_array_equal(netx.run(path, lava_in), lava)
+    batch = padded.numpy().astype(np.int64)
+    np.testing.assert_array_equal(netx.run(path, batch), out)
 
 
 @pytest.mark.parametrize("samples", [3, pytest.param(SAMPLES, marks=pytest.mark.slow)])
@@ -192,9 +212,11 @@ def test_trained_sigma_delta_net_identical_on_lava(tmp_path, samples):
     assert tail.any()  # the readout keeps a residual sum after PAD zero steps
     path = tmp_path / "sdnn2.net"
     slayer.block.export_hdf5(list(net), str(path))
+    engine = netx.run(path, data[:samples].numpy())  # one batch
     for i in range(samples):
-        np.testing.assert_array_equal(_run_lava(path, data[i].numpy(), steps=T2), expected[i],
-                                      err_msg=f"sample {i}")
+        lava = _run_lava(path, data[i].numpy(), steps=T2)
+        np.testing.assert_array_equal(lava, expected[i], err_msg=f"sample {i}")
+        np.testing.assert_array_equal(engine[i], lava, err_msg=f"engine, sample {i}")
 
 
 @pytest.mark.parametrize("family,ntype", [("adrf", "ADRF_PHASE"),

@@ -19,15 +19,10 @@ from netx.blocks.process import (AbstractBlock, Affine, Average, ComplexDense, C
                                  average_neuron_params, cuba_neuron_params,
                                  readout_neuron_params, rf_neuron_params, sdnn_neuron_params,
                                  torch_to_lava_kernel)
+from netx import support
 from netx.errors import NetxFormatError
-
-#: layer kinds the Lava builder handles ('flatten' only changes how the next layer is wired)
-SUPPORTED_KINDS = ("input", "dense", "dense_rec", "dense_comp", "conv", "pool", "average",
-                   "flatten")
-#: neuron types the Lava builder handles
-SUPPORTED_NEURONS = ("CUBA", "LOIHI", "ALIF", "SDNN", "RF_PHASE", "RF_IZHIKEVICH")
-#: message bits of an SDNN layer whose file does not state ``messageBits`` (lava-dl's default)
-SDNN_MESSAGE_BITS = 16
+# what the builder handles: shared with the engine (netx.support)
+from netx.support import SDNN_MESSAGE_BITS, SUPPORTED_KINDS, SUPPORTED_NEURONS  # noqa: F401
 
 
 class Network(AbstractProcess):
@@ -148,10 +143,7 @@ class Network(AbstractProcess):
         flatten = False
         for i in range(self.skip_layers, stop):
             layer = layers[i]
-            if layer.kind not in SUPPORTED_KINDS:
-                raise self._error(
-                    f"layer kind '{layer.kind}' cannot be built in Lava by netx (supported: "
-                    f"{', '.join(SUPPORTED_KINDS)})", layer=i, key="type")
+            self._check(support.check_kind, layer, i)
             if layer.kind == "flatten":
                 flatten = True
                 continue
@@ -159,7 +151,7 @@ class Network(AbstractProcess):
             message_bits = (self.input_message_bits if not blocks
                             else blocks[-1].output_message_bits)
             block = self._make_block(layer, i, params, prev_shape, message_bits)
-            block.output_message_bits = _output_message_bits(layer.neuron)
+            block.output_message_bits = support.output_message_bits(layer.neuron)
             if blocks:
                 self._connect(blocks[-1], block, flatten, i)
             flatten = False
@@ -168,6 +160,13 @@ class Network(AbstractProcess):
             prev_shape = block.shape
         return blocks
 
+    def _check(self, check: ty.Callable[..., ty.Any], *args: ty.Any) -> ty.Any:
+        """``check(*args)`` from :mod:`netx.support`, its error located in this file."""
+        try:
+            return check(*args)
+        except NetxFormatError as err:
+            raise self._error(err.reason, layer=err.layer, key=err.key) from None
+
     def _neuron_params(self, layer: spec.Layer, i: int,
                        position: int) -> ty.Optional[ty.Dict[str, ty.Any]]:
         reset = {}
@@ -175,81 +174,30 @@ class Network(AbstractProcess):
             interval = int(self.reset_interval)
             reset = dict(reset_interval=interval,
                          reset_offset=(self.reset_offset + position + 1) % interval)
-        neuron = layer.neuron
-        if layer.kind == "average":
-            if neuron is not None:
-                raise self._error("an 'average' layer with a neuron group cannot be built in "
-                                  "Lava by netx", layer=i, key="neuron")
+        plan = self._check(support.neuron_plan, layer, i, bool(reset))
+        self._check(support.check_layer, layer, i, plan)
+        p = plan.params
+        if plan.kind == "average":
             return average_neuron_params(**reset)
-        if neuron is None:
-            if layer.kind in ("dense",):
-                return readout_neuron_params(**reset)
-            if layer.kind == "input":
-                # a neuron-less input relays its input: u = 64 a, v = u, spike when v > 0
-                return cuba_neuron_params(4096, 4096, 0, **reset)
-            raise self._error(f"a '{layer.kind}' layer needs a neuron group in Lava",
-                              layer=i, key="neuron")
-        if isinstance(neuron, spec.AdrfNeuron):
-            raise self._error(
-                f"neuron type '{neuron.type}' cannot be built in Lava: Lava 0.10 has no "
-                "adaptive resonate-and-fire process", layer=i, key="neuron/type")
-        if type(neuron) is spec.CubaNeuron:
-            if neuron.graded_spike or neuron.message_bits:
-                raise self._error("graded-spike CUBA neurons cannot be built in Lava by netx",
-                                  layer=i, key="neuron/gradedSpike")
+        if plan.kind == "readout":
+            return readout_neuron_params(**reset)
+        if plan.kind == "relay":
+            return cuba_neuron_params(4096, 4096, 0, **reset)
+        if plan.kind == "cuba":
             shape = layer.shape
-            return cuba_neuron_params(_lava_param(neuron.i_decay, shape),
-                                      _lava_param(neuron.v_decay, shape),
-                                      _lava_param(neuron.vth_mant, shape), **reset)
-        if reset:
-            raise self._error(f"reset_interval is only available for CUBA neurons in Lava; "
-                              f"this layer's neuron type is '{neuron.type}'", layer=i,
-                              key="neuron/type")
-        if isinstance(neuron, spec.AlifNeuron):
-            if neuron.graded_spike or neuron.message_bits:
-                raise self._error("graded-spike ALIF neurons cannot be built in Lava",
-                                  layer=i, key="neuron/gradedSpike")
-            try:
-                values = [_uniform(v, k) for v, k in (
-                    (neuron.i_decay, "iDecay"), (neuron.v_decay, "vDecay"),
-                    (neuron.th_decay, "thDecay"), (neuron.ref_decay, "refDecay"),
-                    (neuron.vth_mant, "vThMant"), (neuron.vth_step, "vThStep"))]
-            except ValueError as err:
-                raise self._error(str(err), layer=i,
-                                  key="neuron/" + str(err).split()[0]) from err
-            return alif_neuron_params(*values)
-        if isinstance(neuron, spec.SdnnNeuron):
-            if layer.kind == "input":
-                kind = "delta"
-            elif neuron.sigma_output:
-                kind = "sigma"
-            else:
-                kind = "sigma_delta"
-            try:
-                return sdnn_neuron_params(_uniform(neuron.vth_mant, "vThMant"), kind=kind,
-                                          activation=neuron.activation or "relu",
-                                          spike_exp=self.spike_exp)
-            except ValueError as err:
-                raise self._error(str(err), layer=i, key="neuron/activation"
-                                  if "activation" in str(err) else "neuron/vThMant") from err
-        if isinstance(neuron, spec.RfNeuron):
-            if neuron.graded_spike or neuron.message_bits:
-                raise self._error("graded-spike RF neurons cannot be built in Lava",
-                                  layer=i, key="neuron/gradedSpike")
-            if layer.kind not in ("dense", "dense_comp"):
-                raise self._error(f"RF neurons are built in Lava for 'dense' and 'dense_comp' "
-                                  f"layers only, not '{layer.kind}'", layer=i, key="neuron")
-            try:
-                values = [_uniform(v, k) for v, k in ((neuron.sin_decay, "sinDecay"),
-                                                        (neuron.cos_decay, "cosDecay"),
-                                                        (neuron.vth_mant, "vThMant"))]
-            except ValueError as err:
-                raise self._error(str(err), layer=i,
-                                  key="neuron/" + str(err).split()[0]) from err
-            return rf_neuron_params(*values, izhikevich=neuron.type == "RF_IZHIKEVICH")
-        raise self._error(
-            f"neuron type '{neuron.type}' cannot be built in Lava by netx (supported: "
-            f"{', '.join(SUPPORTED_NEURONS)})", layer=i, key="neuron/type")
+            return cuba_neuron_params(_lava_param(p["i_decay"], shape),
+                                      _lava_param(p["v_decay"], shape),
+                                      _lava_param(p["vth_mant"], shape), **reset)
+        if plan.kind == "alif":
+            return alif_neuron_params(p["i_decay"], p["v_decay"], p["th_decay"],
+                                      p["ref_decay"], p["vth_mant"], p["vth_step"])
+        if plan.kind == "sigma":
+            return sdnn_neuron_params(0, kind="sigma")
+        if plan.kind in ("delta", "sigma_delta"):
+            return sdnn_neuron_params(p["vth_mant"], kind=plan.kind,
+                                      activation=p["activation"], spike_exp=self.spike_exp)
+        return rf_neuron_params(p["sin_decay"], p["cos_decay"], p["vth_mant"],
+                                izhikevich=plan.kind == "rf_iz")
 
     def _make_block(self, layer: spec.Layer, i: int, params: ty.Dict[str, ty.Any],
                     prev_shape: ty.Optional[ty.Tuple[int, ...]],
@@ -261,15 +209,7 @@ class Network(AbstractProcess):
                              "bias": 0 if layer.bias is None else layer.bias}
                 return Input(shape=shape, neuron_params=params, transform=transform,
                              input_message_bits=message_bits)
-            if isinstance(layer, spec.ComplexDenseLayer):
-                if layer.neuron is None or not isinstance(layer.neuron, spec.RfNeuron):
-                    raise self._error("a 'dense_comp' layer needs an RF neuron group in Lava",
-                                      layer=i, key="neuron")
-                if layer.bias is not None and np.any(np.asarray(layer.bias) != 0):
-                    raise self._error("RF neurons have no bias in Lava", layer=i, key="bias")
-                if layer.delay is not None and np.any(np.asarray(layer.delay) != 0):
-                    raise self._error("delays on a 'dense_comp' layer cannot be built in Lava",
-                                      layer=i, key="delay")
+            if isinstance(layer, spec.ComplexDenseLayer):  # checked by support.check_layer
                 return ComplexDense(weight_real=layer.weight, weight_imag=layer.weight_imag,
                                     neuron_params=params, input_message_bits=message_bits)
             wgt_exp = int(getattr(layer.neuron, "wgt_exp", None) or 0)
@@ -351,25 +291,6 @@ def _lava_param(value: ty.Any, shape: ty.Tuple[int, ...]) -> ty.Any:
     if len(shape) == 3:
         return arr.reshape(shape).transpose(2, 1, 0).copy()
     return arr.reshape(shape).copy()
-
-
-def _uniform(value: ty.Any, key: str) -> int:
-    """One integer for a whole neuron group (Lava's sigma-delta and RF processes hold a single
-    threshold / decay pair); per-neuron values must all be equal."""
-    arr = np.asarray(value, dtype=float).reshape(-1)
-    if arr.size > 1 and np.any(arr != arr[0]):
-        raise ValueError(f"{key} differs between neurons, but Lava holds one value per layer "
-                         "for this neuron type")
-    return int(np.rint(arr[0]))
-
-
-def _output_message_bits(neuron: ty.Optional[spec.Neuron]) -> int:
-    """Bits of the messages a layer sends (0: binary spikes): an SDNN layer's
-    ``messageBits`` (16 when the file does not say; 0 makes the next synapse binary)."""
-    if isinstance(neuron, spec.SdnnNeuron):
-        bits = neuron.message_bits
-        return SDNN_MESSAGE_BITS if bits is None else int(bits)
-    return 0
 
 
 def _int_bias(bias: ty.Optional[np.ndarray]) -> ty.Optional[np.ndarray]:

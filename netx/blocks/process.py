@@ -50,6 +50,9 @@ from lava.proc.sdn.process import ActivationMode, Delta, Sigma, SigmaDelta
 from lava.proc.sparse.process import Sparse as LavaSparse
 from lava.utils.weightutils import SignMode, determine_sign_mode, optimize_weight_bits
 
+from netx import support
+from netx.support import synapse_delays  # noqa: F401  (re-exported: the delays Lava gets)
+
 #: Lava bias exponent netx uses: ``bias`` values in the exchange format are mantissas.
 BIAS_EXP = 6
 #: lava-dl's state exponent of sigma-delta and RF neurons (states carry 6 fraction bits).
@@ -57,7 +60,7 @@ STATE_EXP = 6
 #: lava-dl's RF decay precision: ``sinDecay`` / ``cosDecay`` are out of 2^12.
 RF_DECAY_BITS = 12
 #: Loihi 2 synaptic delays have 6 bits; lava-dl clamps them to 0..62.
-MAX_DELAY = 62
+MAX_DELAY = support.MAX_DELAY
 #: Threshold mantissa of the non-spiking readout neuron (vThMant 2^17: ``vth << 6`` = 2^23
 #: exceeds the largest 24-bit voltage, so it never fires).
 READOUT_VTH = 1 << 17
@@ -466,34 +469,6 @@ class Dense(AbstractBlock):
     @property
     def num_synapses(self) -> int:
         return int(self.weight.size)
-
-
-def synapse_delays(delay: ty.Any, weight_shape: ty.Tuple[int, int]) -> np.ndarray:
-    """Per-synapse delays (n_out, n_in) for ``DelayDense`` from an exchange-format ``delay``.
-
-    One value: every synapse; ``n_out`` values: per output neuron (row ``i`` gets
-    ``delay[i]``: all input to neuron ``i`` arrives ``delay[i]`` steps late, which shifts its
-    spike train by that much as an axonal delay would, except for bias-driven activity);
-    ``n_in`` values: per input (column ``j``).  When n_out == n_in the values are taken per
-    output neuron (what SLAYER's exporter writes).  Delays are rounded to whole steps.
-
-    Raises:
-        ValueError: wrong length, or values outside 0..62.
-    """
-    n_out, n_in = weight_shape
-    d = np.rint(np.asarray(delay, dtype=float)).astype(np.int64).reshape(-1)
-    if d.size == 1:
-        out = np.full((n_out, n_in), int(d[0]), dtype=np.int64)
-    elif d.size == n_out:
-        out = np.repeat(d[:, None], n_in, axis=1)
-    elif d.size == n_in:
-        out = np.repeat(d[None, :], n_out, axis=0)
-    else:
-        raise ValueError(f"{d.size} delays fit neither {n_out} outputs nor {n_in} inputs")
-    if out.size and (out.min() < 0 or out.max() > MAX_DELAY):
-        raise ValueError(f"delays must be within 0..{MAX_DELAY} steps, got "
-                         f"{out.min()}..{out.max()}")
-    return out
 
 
 class Affine(Dense):

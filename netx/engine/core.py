@@ -16,12 +16,22 @@ arranges them in time the way Lava's process models do:
 Internally a layer's values are ``(B, N)`` tensors flattened in (C, H, W) order (the order of
 the stored weights and per-neuron parameters); conversion from and to Lava's (W, H, C) layout
 happens once, at the boundary (:func:`to_internal`, :func:`to_lava`).
+
+Two paths run a network.  All-CUBA networks without delays or complex synapses take the
+fused path (:meth:`Engine._run`): one state vector for every neuron, one vectorised CUBA
+step per time step.  Every other network netx's Lava builder builds (ALIF, sigma-delta, RF /
+RF-Izhikevich neurons, ``dense_comp``, axonal delays) takes the general path
+(:meth:`Engine._run_general`): group by group, each group calling its step function from
+:mod:`netx.fixed_point` (:mod:`netx.engine.neurons`), each synapse casting its input
+messages as Lava does (binary unless ``messageBits > 0``) and delaying them
+(:class:`_DelayDense`).  What the engine runs is decided by :mod:`netx.support`, the same
+checks the Lava builder uses, so both refuse the same layers with the same layer and key.
 """
 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
@@ -29,8 +39,9 @@ import numpy as np
 import torch
 
 from .. import fixed_point as fp
-from .. import spec
+from .. import spec, support
 from ..errors import NetxFormatError
+from .neurons import Group
 
 MODES = ("fixed_pt", "floating_pt")
 INPUT_MODES = ("spikes", "bias")
@@ -45,15 +56,21 @@ class EngineError(NetxFormatError):
 @dataclass
 class LayerTrace:
     """Per-layer record of a run in Lava's layout ``(B, *lava_shape, T)`` (no ``B`` for a
-    single sample).  ``spikes`` is boolean; ``u`` and ``v`` are the neuron states (int64 on
-    the Loihi grid in ``fixed_pt``, float64 in ``floating_pt``).  ``index`` is the layer's
-    index in the file (``flatten`` layers have no trace)."""
+    single sample).  ``spikes`` is what the layer sends: boolean spikes, or int64 graded
+    messages for sigma-delta layers (``Delta``/``SigmaDelta``: the change ``delta >>
+    state_exp``; ``Sigma`` readout: its running sum).  ``u`` and ``v`` are the current and
+    voltage of CUBA and ALIF neurons (int64 on the Loihi grid in ``fixed_pt``, float64 in
+    ``floating_pt``; ``None`` for other neurons).  ``state`` holds the other neuron states,
+    named after the Lava process's Vars (int64): ALIF ``theta``, ``r``; RF ``real``,
+    ``imag``; sigma-delta ``sigma``, ``act``, ``residue``; ``Sigma`` ``sigma``.  ``index``
+    is the layer's index in the file (``flatten`` layers have no trace)."""
 
     index: int
     kind: str
     spikes: Optional[np.ndarray] = None
     u: Optional[np.ndarray] = None
     v: Optional[np.ndarray] = None
+    state: Dict[str, np.ndarray] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- layouts
@@ -231,6 +248,81 @@ class _Conv(_Synapse):
         return out.reshape(s.shape[0], -1)
 
 
+class _DelayDense(_Dense):
+    """Lava ``DelayDense``: a :class:`_Dense` (same fit, clip and truncation) whose synapse
+    ``(i, j)`` delivers ``delays[i, j]`` steps late (a message of step t reaches the neuron at
+    t + 1 + delay).  The weights are stacked by delay value, ``(len(delay_values) * n_out,
+    n_in)``, so one product gives every delay's sum; like Lava, each delay's sum is shifted by
+    ``weight_exp`` on its own.  :class:`_Link` keeps the ring buffer."""
+
+    def __init__(self, weight: np.ndarray, mode: str, delays: np.ndarray,
+                 wgt_exp: int = 0) -> None:
+        super().__init__(weight, mode, None, wgt_exp)
+        n_out, n_in = self.weight.shape
+        d = torch.as_tensor(np.asarray(delays, dtype=np.int64))
+        self.n_out, self._num = n_out, n_out * n_in
+        self.delay_values = [int(k) for k in torch.unique(d)]
+        self.weight = torch.cat([torch.where(d == k, self.weight, torch.zeros_like(self.weight))
+                                 for k in self.delay_values])
+
+    @property
+    def num_synapses(self) -> int:
+        return self._num
+
+
+class _Link:
+    """A synapse as the general path runs it, for one run (batch, device).
+
+    Casts the source's messages as a Lava synapse does (:func:`fp.synapse_messages`:
+    binary unless ``message_bits > 0``), accumulates them (exactly: the synapse picks its
+    dtype from ``input_bound``), wraps Dense sums into int32 as Lava's int32 arithmetic does
+    when they can leave it, and delivers a :class:`_DelayDense`'s sums through a ring buffer.
+    Returns the synaptic input of the coming step: int64 (``fixed_pt``) or float64.
+    """
+
+    def __init__(self, syn: _Synapse, message_bits: int, input_bound: float, batch: int,
+                 device: torch.device) -> None:
+        self.syn, self.bits = syn, int(message_bits)
+        bound = 1.0 if self.bits == 0 else max(float(input_bound), 1.0)
+        syn.prepare(bound, device)
+        self.out_dtype = torch.int64 if syn.fixed else torch.float64
+        self.wrap32 = False
+        if syn.fixed and isinstance(syn, _Dense):
+            rows = syn.weight.abs().sum(dim=1)
+            raw_bound = float(rows.max()) * bound if rows.numel() else 0.0
+            self.wrap32 = raw_bound >= 2 ** 31
+            if self.wrap32:  # Lava: int32 sum of the clipped weights, then the shift
+                dtype = fp.exact_float_dtype(raw_bound) or torch.int64
+                self.raw_t = syn.weight.t().contiguous().to(device=device, dtype=dtype)
+        self.ring: Optional[torch.Tensor] = None
+        if isinstance(syn, _DelayDense):
+            self.ring = torch.zeros(max(syn.delay_values) + 1, batch, syn.n_out,
+                                    dtype=self.out_dtype, device=device)
+            self.pos = 0
+
+    def __call__(self, s: torch.Tensor) -> torch.Tensor:
+        syn = self.syn
+        if self.bits == 0 and s.dtype != torch.bool:
+            s = fp.synapse_messages(s, 0)
+        if self.wrap32:
+            a = fp.int_matmul(_to_dtype(s, self.raw_t.dtype), self.raw_t)
+            a = fp.apply_weight_exp(fp.wrap_int32(a), syn.weight_exp)
+        else:
+            a = _to_dtype(syn(_to_dtype(s, syn.dtype)), self.out_dtype)
+        if self.ring is None:
+            return a
+        ring, n = self.ring, len(self.ring)
+        for j, d in enumerate(syn.delay_values):  # arrives d steps after the plain Dense
+            slot = ring[(self.pos + d) % n]
+            slot += a[:, j * syn.n_out:(j + 1) * syn.n_out]
+            if self.wrap32:
+                slot.copy_(fp.wrap_int32(slot))
+        out = ring[self.pos].clone()
+        ring[self.pos].zero_()
+        self.pos = (self.pos + 1) % n
+        return out
+
+
 # --------------------------------------------------------------------------- layers
 @dataclass
 class _Node:
@@ -247,6 +339,9 @@ class _Node:
     source: int = -1  # node whose spikes feed `synapse` (-1: the data)
     affine: bool = False  # output is the current u, not spikes
     reset_offset: Optional[int] = None
+    group: Optional[Group] = None  # the neuron group (general path)
+    imag: Optional[_Synapse] = None  # imaginary synapse of a dense_comp layer
+    message_bits: int = 0  # bits of the messages `synapse` receives (0: binary)
 
     @property
     def size(self) -> int:
@@ -255,17 +350,6 @@ class _Node:
     @property
     def stop(self) -> int:
         return self.start + self.size
-
-
-def _cuba_params(layer: spec.Layer, i: int) -> _Params:
-    n = layer.neuron
-    if type(n) is not spec.CubaNeuron:
-        raise EngineError(f"neuron type {n.type!r} is not supported by the engine yet "
-                          "(CUBA/LOIHI only)", layer=i, key="neuron/type")
-    if n.graded_spike or n.message_bits:
-        raise EngineError("graded-spike CUBA neurons are not supported by the engine yet",
-                          layer=i, key="neuron/gradedSpike")
-    return _Params(n.i_decay, n.v_decay, n.vth_mant)
 
 
 def _channel_bias(bias: Optional[np.ndarray], shape: Tuple[int, ...]) -> Any:
@@ -302,12 +386,14 @@ def _to_dtype(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 class Engine:
     """A ``.net`` network compiled to batched torch tensors.
 
-    All neuron groups share one fused state vector ``(B, N_total)``: each step does one
-    synaptic operation per layer (matmul or convolution, on the previous step's spikes) and
-    one vectorised CUBA update for all layers at once (:func:`netx.fixed_point.cuba_step_f64_`
-    in place when provably exact, else :func:`netx.fixed_point.cuba_step` in int64).
-    Weights must be integers (``fixed_pt``); biases are rounded to integer mantissas as
-    netx's Lava builder does.
+    All-CUBA networks (``fused``): all neuron groups share one fused state vector
+    ``(B, N_total)``; each step does one synaptic operation per layer (matmul or
+    convolution, on the previous step's spikes) and one vectorised CUBA update for all
+    layers at once (:func:`netx.fixed_point.cuba_step_f64_` in place when provably exact,
+    else :func:`netx.fixed_point.cuba_step` in int64).  Networks with ALIF, sigma-delta or RF
+    neurons, complex synapses or axonal delays run group by group (:meth:`_run_general`,
+    :mod:`netx.engine.neurons`).  Weights must be integers (``fixed_pt``); biases are
+    rounded to integer mantissas as netx's Lava builder does.
 
     Args:
         net: a :class:`netx.spec.Network` or a path to a ``.net`` file.
@@ -322,11 +408,20 @@ class Engine:
             resets exactly when the first step of a new sample reaches it.
         input_shape: input (C, H, W) when the first layer is a conv/pool layer (lava-dl does
             not store it); otherwise known from the file (or taken from the data).
+        spike_exp: fraction bits of sigma-delta messages, as ``netx.hdf5.Network``'s
+            argument (lava-dl's default 6): thresholds and biases of SDNN layers are scaled
+            by ``2**(spike_exp + 6)``.
+
+    Raises:
+        EngineError: a layer netx's Lava builder would refuse (same layer and key, see
+            :mod:`netx.support`), or a non-CUBA neuron in ``floating_pt`` (the builder has
+            only fixed-point models for them).
     """
 
     def __init__(self, net: Union[spec.Network, str, PathLike], mode: str = "fixed_pt",
                  device: Union[str, torch.device] = "cpu", reset_interval: Optional[int] = None,
-                 reset_offset: int = 0, input_shape: Optional[Tuple[int, ...]] = None) -> None:
+                 reset_offset: int = 0, input_shape: Optional[Tuple[int, ...]] = None,
+                 spike_exp: int = fp.SD_SPIKE_EXP) -> None:
         self.path = None
         if not isinstance(net, spec.Network):
             self.path = str(net)
@@ -342,6 +437,7 @@ class Engine:
         self.device = torch.device(device)
         self.reset_interval = None if reset_interval is None else int(reset_interval)
         self.reset_offset = int(reset_offset)
+        self.spike_exp = int(spike_exp)
         self.nodes: List[_Node] = []
         self._input_shape: Optional[Tuple[int, ...]] = None
         shape = tuple(input_shape) if input_shape is not None else net.input_shape
@@ -368,6 +464,7 @@ class Engine:
         start = 0
         self._average: Optional[Tuple[int, ...]] = None
         for i, layer in enumerate(self.net.layers):
+            _check(support.check_kind, layer, i)
             if isinstance(layer, spec.FlattenLayer):
                 prev_shape = layer.shape  # a reshape: the next synapse reads the same spikes
                 continue
@@ -376,6 +473,8 @@ class Engine:
                 continue
             try:
                 node = self._node(i, layer, prev_shape, source)
+                node.message_bits = (nodes[-1].group.plan.output_message_bits if nodes
+                                     else _DATA_MESSAGE_BITS)
             except ValueError as exc:
                 if isinstance(exc, NetxFormatError):
                     raise
@@ -389,6 +488,9 @@ class Engine:
             prev_shape = layer.shape
         self.nodes = nodes
         self._input_shape = tuple(in_shape)
+        #: all-CUBA, no delays, no complex synapses: the fused path runs it
+        self.fused = all(n.group.plan.cuba and n.imag is None
+                         and not isinstance(n.synapse, _DelayDense) for n in nodes)
         self._build_params()
 
     def _check_average(self, i: int, layer: spec.AverageLayer,
@@ -396,6 +498,7 @@ class Engine:
         """An ``average`` readout (SLAYER's population average): output ``j`` is the mean of
         the previous layer's outputs ``j*g .. (j+1)*g - 1`` in the same step, computed off
         the neuron grid (no synapse, no delay).  Only as the last layer."""
+        _check(support.neuron_plan, layer, i)  # no neuron group on an average layer
         if i != len(self.net.layers) - 1:
             raise EngineError("an average layer is only supported as the last layer",
                               layer=i, key="type")
@@ -407,46 +510,58 @@ class Engine:
 
     def _node(self, i: int, layer: spec.Layer, prev: Tuple[int, ...], source: int) -> _Node:
         kind = layer.kind
+        plan = _check(support.neuron_plan, layer, i, self.reset_interval is not None)
+        _check(support.check_layer, layer, i, plan)
+        if not plan.cuba and self.mode != "fixed_pt":
+            raise EngineError(f"neuron type '{layer.neuron.type}' has no {self.mode} model in "
+                              "netx's Lava builder (Lava runs only its fixed_pt model); use "
+                              "mode='fixed_pt'", layer=i, key="neuron/type")
+        # CUBA parameters for the fused path (inert placeholders for other neurons)
+        params = (_Params(plan.params["i_decay"], plan.params["v_decay"],
+                          plan.params["vth_mant"]) if plan.cuba else _Params(4096, 4096, 0))
         if isinstance(layer, spec.InputLayer):
             if i != 0:
                 raise EngineError("an input layer must come first", layer=i, key="type")
-            # netx's Lava builder relays a neuron-less input with CUBA(4096, 4096, vth 0)
-            params = (_Params(4096, 4096, 0) if layer.neuron is None
-                      else _cuba_params(layer, i))
-            return _Node(i, kind, layer.shape, params)
-        affine = layer.neuron is None
-        if type(layer) in (spec.DenseLayer, spec.RecurrentDenseLayer):
-            if layer.delay is not None and np.any(np.asarray(layer.delay) != 0):
-                raise EngineError("synaptic delays are not supported by the engine yet",
-                                  layer=i, key="delay")
+            return _Node(i, kind, layer.shape, params,
+                         group=Group(plan, layer.size, 0, self.mode, self.spike_exp))
+        affine = plan.kind == "readout"
+        if isinstance(layer, spec.DenseLayer):  # dense, dense_rec, dense_comp
             if affine and type(layer) is not spec.DenseLayer:
                 raise EngineError("a recurrent layer needs a neuron group", layer=i,
                                   key="neuron")
-            params = (_Params(**AFFINE_NEURON) if affine else _cuba_params(layer, i))
             params.bias_mant = _channel_bias(layer.bias, layer.shape)
             fit = None
-            if isinstance(layer, spec.RecurrentDenseLayer):
-                both = np.concatenate([np.asarray(layer.weight, np.float64),
-                                       np.asarray(layer.weight_rec, np.float64)], axis=1)
-                _, bits, exp = fp.fit_dense_weights(both)
+            second = (layer.weight_rec if isinstance(layer, spec.RecurrentDenseLayer) else
+                      layer.weight_imag if isinstance(layer, spec.ComplexDenseLayer) else None)
+            weight = np.asarray(layer.weight, np.float64).reshape(layer.size, -1)
+            if second is not None:  # fitted together: one exponent, as the builder does
+                second = np.asarray(second, np.float64).reshape(layer.size, -1)
+                _, bits, exp = fp.fit_dense_weights(np.concatenate([weight, second], axis=1))
                 fit = (bits, exp)
             wgt_exp = int(getattr(layer.neuron, "wgt_exp", None) or 0)
-            syn = _Dense(layer.weight, self.mode, fit, wgt_exp)
-            rec = (_Dense(layer.weight_rec, self.mode, fit, wgt_exp)
-                   if isinstance(layer, spec.RecurrentDenseLayer) else None)
+            rec = imag = None
+            if type(layer) is spec.DenseLayer and layer.delay is not None and np.any(
+                    np.asarray(layer.delay) != 0):
+                syn: _Synapse = _DelayDense(weight, self.mode, support.synapse_delays(
+                    layer.delay, weight.shape), wgt_exp)
+            else:
+                syn = _Dense(weight, self.mode, fit, wgt_exp)
+            if isinstance(layer, spec.RecurrentDenseLayer):
+                rec = _Dense(second, self.mode, fit, wgt_exp)
+            elif isinstance(layer, spec.ComplexDenseLayer):
+                imag = _Dense(second, self.mode, fit)
             return _Node(i, kind, layer.shape, params, synapse=syn, recurrent=rec,
-                         source=source, affine=affine)
+                         source=source, affine=affine, imag=imag,
+                         group=Group(plan, layer.size, params.bias_mant, self.mode,
+                                     self.spike_exp))
         if type(layer) in (spec.ConvLayer, spec.PoolLayer):
             if len(prev) != 3:
                 raise EngineError(f"a {kind} layer needs a (C, H, W) input, got {list(prev)}",
                                   layer=i, key="shape")
-            if affine:
-                raise EngineError(f"a {kind} layer needs a neuron group", layer=i, key="neuron")
-            params = _cuba_params(layer, i)
             if isinstance(layer, spec.ConvLayer):
                 params.bias_mant = _channel_bias(layer.bias, layer.shape)
-                syn: _Synapse = _Conv(layer.weight, prev, layer.stride, layer.padding,
-                                      layer.dilation, layer.groups, self.mode)
+                syn = _Conv(layer.weight, prev, layer.stride, layer.padding,
+                            layer.dilation, layer.groups, self.mode)
             else:  # sum pooling: a depthwise convolution with the pool's fixed weight
                 kh, kw = layer.kernel_size
                 wgt = np.asarray(1.0 if layer.weight is None else layer.weight, np.float64)
@@ -454,10 +569,11 @@ class Engine:
                                          (kh * kw,)).reshape(1, 1, kh, kw)
                 syn = _Conv(np.repeat(kernel, prev[0], axis=0), prev, layer.stride,
                             layer.padding, layer.dilation, prev[0], self.mode)
-            return _Node(i, kind, layer.shape, params, synapse=syn, source=source)
-        raise EngineError(f"layer type {kind!r} is not supported by the engine yet "
-                          "(input, dense, dense_rec, conv, pool, flatten, average as the last "
-                          "layer)", layer=i, key="type")
+            return _Node(i, kind, layer.shape, params, synapse=syn, source=source,
+                         group=Group(plan, layer.size, params.bias_mant, self.mode,
+                                     self.spike_exp))
+        raise EngineError(f"layer type {kind!r} is not supported by the engine",
+                          layer=i, key="type")  # pragma: no cover - support.check_kind
 
     def _build_params(self) -> None:
         """Concatenate the groups' parameters into per-neuron vectors (N_total,)."""
@@ -500,8 +616,8 @@ class Engine:
 
     @property
     def num_synapses(self) -> int:
-        return sum((n.synapse.num_synapses if n.synapse else 0)
-                   + (n.recurrent.num_synapses if n.recurrent else 0) for n in self.nodes)
+        return sum(syn.num_synapses for n in self.nodes
+                   for syn in (n.synapse, n.recurrent, n.imag) if syn is not None)
 
     # ----------------------------------------------------------------- running
     def run(self, inputs: Union[np.ndarray, torch.Tensor], steps: Optional[int] = None,
@@ -527,8 +643,10 @@ class Engine:
                 setting.
 
         Returns:
-            The output layer's spikes (bool) — or, for an affine readout, its current ``u``;
-            for a final ``average`` layer, the float64 group means of the previous layer's
+            The output layer's spikes (bool) — or, for a sigma-delta layer, its graded
+            messages (int64; a ``sigma_output`` readout sends its running sum); for an
+            affine readout, its current ``u`` (int64, float64 in ``floating_pt``); for a
+            final ``average`` layer, the float64 group means of the previous layer's
             output — in Lava layout ``([B,] *lava_shape(out), T)``; with ``return_layers``,
             a tuple ``(output, traces)``.
         """
@@ -573,9 +691,14 @@ class Engine:
                                  "simulation/tSample)")
         if input_mode == "bias" and self.nodes[0].kind != "input":
             raise EngineError("input_mode='bias' needs an input layer", layer=0, key="type")
+        if input_mode == "bias" and not self.nodes[0].group.has_bias:
+            raise EngineError("input_mode='bias' needs an input neuron with a bias (CUBA or "
+                              f"ALIF), not '{self.net.layers[0].neuron.type}'", layer=0,
+                              key="neuron/type")
+        run = self._run if self.fused else self._run_general
         if self.device.type == "cuda":
             with _exact_cuda():
-                return self._run(x, int(steps), timed, batched, return_layers, progress)
+                return run(x, int(steps), timed, batched, return_layers, progress)
         batch = x.shape[1] if timed else x.shape[0]
         if threads is None and batch * self.size <= 2 ** 21:
             threads = 1
@@ -583,7 +706,7 @@ class Engine:
         if threads is not None:
             torch.set_num_threads(int(threads))
         try:
-            return self._run(x, int(steps), timed, batched, return_layers, progress)
+            return run(x, int(steps), timed, batched, return_layers, progress)
         finally:
             torch.set_num_threads(saved)
 
@@ -741,3 +864,96 @@ class Engine:
                              v=to_lava(rec["v"][..., n.start:n.stop], n.shape, batched))
                   for n in nodes]
         return result, traces
+
+    def _run_general(self, x: torch.Tensor, steps: int, timed: bool, batched: bool,
+                     return_layers: bool, progress: bool):
+        """Group by group: every synapse reads the previous step's messages (through its
+        :class:`_Link`), then every group takes one step (:class:`Group`)."""
+        nodes, dev = self.nodes, self.device
+        batch = x.shape[1] if timed else x.shape[0]
+        first, last = nodes[0], nodes[-1]
+        data_bound = float(x.abs().max()) if timed and x.numel() else 0.0
+        links = []
+        for n in nodes:
+            n.group.prepare(dev)
+            ff = rec = imag = None
+            if n.synapse is not None:
+                bound = data_bound if n.source < 0 else nodes[n.source].group.message_bound
+                ff = _Link(n.synapse, n.message_bits, bound, batch, dev)
+                if n.imag is not None:
+                    imag = _Link(n.imag, n.message_bits, bound, batch, dev)
+                if n.recurrent is not None:  # Lava's recurrent synapse: binary messages
+                    rec = _Link(n.recurrent, 0, 1.0, batch, dev)
+            links.append((ff, rec, imag))
+        in_dtype = torch.int64 if self.mode == "fixed_pt" else torch.float64
+        biases = [n.group.bias(x.to(n.group.bias_base.dtype) if (n is first and not timed)
+                               else None) for n in nodes]
+        states = [n.group.zero_state(batch) for n in nodes]
+        prev = [torch.zeros(batch, n.size, dtype=n.group.out_dtype, device=dev) for n in nodes]
+        zeros = [torch.zeros(batch, n.size, dtype=in_dtype, device=dev) for n in nodes]
+        x_zero = torch.zeros(x.shape[1:], dtype=x.dtype, device=dev)
+        x_prev = x_zero
+        feed_input = first.kind == "input" and timed
+        out_steps: List[torch.Tensor] = []
+        rec_steps: List[List[Tuple[torch.Tensor, Dict[str, torch.Tensor]]]] = []
+        t_iter: Any = range(steps)
+        if progress:
+            from tqdm.auto import tqdm
+            t_iter = tqdm(t_iter, desc="netx engine", unit="step")
+        for t in t_iter:
+            time_step = t + 1
+            x_t = x[t] if timed and t < x.shape[0] else x_zero
+            outs = []
+            for k, (n, (ff, rec, imag)) in enumerate(zip(nodes, links)):
+                a_imag = None
+                if ff is None:
+                    a = x_t.to(in_dtype) if (k == 0 and feed_input) else zeros[k]
+                else:  # the messages of the previous step
+                    src = x_prev if n.source < 0 else prev[n.source]
+                    a = ff(src)
+                    if rec is not None:
+                        a = a + rec(prev[k])
+                    if imag is not None:
+                        a_imag = imag(src)
+                if (n.reset_offset is not None and self.reset_interval is not None
+                        and time_step % self.reset_interval == n.reset_offset):
+                    states[k] = n.group.reset(states[k])
+                states[k], out = n.group.step(states[k], a, a_imag, biases[k])
+                outs.append(out)
+            prev, x_prev = outs, x_t
+            out_steps.append(states[-1].u if last.affine else outs[-1])
+            if return_layers:
+                rec_steps.append([(o, n.group.trace(st)) for n, o, st in zip(nodes, outs, states)])
+        out = (torch.stack(out_steps) if out_steps else torch.zeros(
+            0, batch, last.size, dtype=torch.int64, device=dev))
+        if self._average is not None:
+            n_out = int(np.prod(self._average))
+            mean = out.to(torch.float64).reshape(steps, batch, n_out, -1).mean(dim=-1)
+            result = to_lava(mean, self._average, batched)
+        else:
+            result = to_lava(out, last.shape, batched)
+        if not return_layers:
+            return result
+        traces = []
+        for k, n in enumerate(nodes):
+            spikes = to_lava(torch.stack([r[k][0] for r in rec_steps]), n.shape, batched)
+            named = {name: to_lava(torch.stack([r[k][1][name] for r in rec_steps]), n.shape,
+                                   batched) for name in rec_steps[0][k][1]} if rec_steps else {}
+            u, v = named.pop("u", None), named.pop("v", None)
+            traces.append(LayerTrace(index=n.index, kind=n.kind, spikes=spikes, u=u, v=v,
+                                     state=named))
+        return result, traces
+
+
+#: messages the data sends into a first synapse (no input layer): graded values multiply
+_DATA_MESSAGE_BITS = 24
+
+
+def _check(check: Any, *args: Any) -> Any:
+    """A :mod:`netx.support` check whose refusal becomes an :class:`EngineError`."""
+    try:
+        return check(*args)
+    except EngineError:
+        raise
+    except NetxFormatError as exc:
+        raise EngineError(exc.reason, layer=exc.layer, key=exc.key) from None
