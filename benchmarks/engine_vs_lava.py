@@ -7,6 +7,8 @@
   (``Loihi1SimCfg(select_tag='fixed_pt')``, via ``netx.hdf5.Network``) and on the engine;
   the outputs must be identical; throughput in steps/s (Lava's start-up — compiling and
   spawning its processes — is timed separately and excluded).
+* the engine runs with both of its CPU methods: ``tensor`` (batched torch matmuls) and
+  ``event`` (the numba event-driven kernel, netx/engine/event.py; needs numba);
 * a batch: ``--batch`` samples of ``--batch-steps`` steps on the engine, in sample-steps/s.
   Lava runs one sample at a time, so its batch throughput is at best its single-sample
   steps/s (start-up excluded; ``with start-up`` shows the cost of one Lava run per sample).
@@ -29,7 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from netx import spec  # noqa: E402
-from netx.engine import Engine  # noqa: E402
+from netx.engine import Engine, event  # noqa: E402
 from netx.runner import _allow_lava_import  # noqa: E402
 
 DEFAULT_NET = REPO.parent / "shared" / "fixtures" / "lava-dl-0.6.0" / "mnist.net"
@@ -87,42 +89,47 @@ def main() -> int:
     size = net.layers[0].size
     one = images(1, size, seed=0)[0]
     eng = Engine(net, device=args.device)
-    eng.run(one, steps=2, input_mode="bias")  # warm-up
-
-    best = float("inf")
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        eng_out = eng.run(one, steps=args.steps, input_mode="bias", threads=args.threads)
-        best = min(best, time.perf_counter() - t0)
-    eng_single = args.steps / best
-
+    methods = ["tensor"] + (["event"] if args.device == "cpu" and event.available() else [])
     batch = images(args.batch, size, seed=1)
-    best = float("inf")
-    for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        eng.run(batch, steps=args.batch_steps, input_mode="bias", threads=args.threads)
-        best = min(best, time.perf_counter() - t0)
-    eng_batch = args.batch * args.batch_steps / best
+    eng_single, eng_batch, eng_out = {}, {}, {}
+    for method in methods:
+        eng.run(one, steps=2, input_mode="bias", method=method)  # warm-up (event: compile)
+        best = float("inf")
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            eng_out[method] = eng.run(one, steps=args.steps, input_mode="bias",
+                                      threads=args.threads, method=method)
+            best = min(best, time.perf_counter() - t0)
+        eng_single[method] = args.steps / best
+        best = float("inf")
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            eng.run(batch, steps=args.batch_steps, input_mode="bias", threads=args.threads,
+                    method=method)
+            best = min(best, time.perf_counter() - t0)
+        eng_batch[method] = args.batch * args.batch_steps / best
 
     res = {"net": str(args.net), "steps": args.steps, "batch": args.batch,
            "batch_steps": args.batch_steps, "device": args.device, "threads": args.threads,
            "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
            "engine_single_steps_per_s": eng_single,
            "engine_batch_sample_steps_per_s": eng_batch}
+    lava_single = None
     rows = []
     if not args.skip_lava:
         lava_out, startup, lava_single = lava_run(args.net, one, args.steps)
-        same = bool(np.array_equal(lava_out, eng_out))
+        same = all(bool(np.array_equal(lava_out, o)) for o in eng_out.values())
         with_startup = args.batch_steps / (startup + args.batch_steps / lava_single)
         res.update(lava_single_steps_per_s=lava_single, lava_startup_s=startup,
                    lava_batch_sample_steps_per_s=lava_single,
                    lava_batch_with_startup=with_startup, identical_output=same)
         rows.append(("Lava Loihi1SimCfg fixed_pt", f"{lava_single:,.0f}",
                      f"{lava_single:,.0f} ({with_startup:,.1f} with start-up)", "1x / 1x"))
-        ratio = f"{eng_single / lava_single:,.0f}x / {eng_batch / lava_single:,.0f}x"
-    else:
-        ratio = "-"
-    rows.append((f"netx engine ({args.device})", f"{eng_single:,.0f}", f"{eng_batch:,.0f}", ratio))
+    for method in methods:
+        ratio = (f"{eng_single[method] / lava_single:,.0f}x / "
+                 f"{eng_batch[method] / lava_single:,.0f}x" if lava_single else "-")
+        rows.append((f"netx engine, {method} ({args.device})", f"{eng_single[method]:,.0f}",
+                     f"{eng_batch[method]:,.0f}", ratio))
 
     head = ("backend", "1 sample: steps/s", f"batch {args.batch}: sample-steps/s",
             "speed-up (1 / batch)")

@@ -41,10 +41,12 @@ import torch
 from .. import fixed_point as fp
 from .. import spec, support
 from ..errors import NetxFormatError
+from . import event
 from .neurons import Group
 
 MODES = ("fixed_pt", "floating_pt")
 INPUT_MODES = ("spikes", "bias")
+RUN_METHODS = ("auto", "event", "tensor")
 #: lava-dl's stand-in neuron for an affine readout (no neuron group in the file).
 AFFINE_NEURON = dict(i_decay=0, v_decay=4096, vth_mant=1 << 17)
 
@@ -622,7 +624,7 @@ class Engine:
     # ----------------------------------------------------------------- running
     def run(self, inputs: Union[np.ndarray, torch.Tensor], steps: Optional[int] = None,
             input_mode: str = "spikes", return_layers: bool = False, progress: bool = False,
-            threads: Optional[int] = None
+            threads: Optional[int] = None, method: str = "auto"
             ) -> Union[np.ndarray, Tuple[np.ndarray, List[LayerTrace]]]:
         """Run the network on one sample or a batch.
 
@@ -640,7 +642,13 @@ class Engine:
             threads: CPU threads for torch during the run (restored afterwards).  Default:
                 1 when ``batch * neurons <= 2^21`` (per-step tensors too small for threads
                 to pay off; on a busy machine extra threads cost up to 10x), else torch's
-                setting.
+                setting.  For the event kernel: threads over blocks of samples (default:
+                one per CPU, at most one per sample).
+            method: ``'auto'`` (default): the event-driven CPU kernel
+                (:mod:`netx.engine.event`) when it applies — ``fixed_pt`` on the CPU, numba
+                installed, CUBA groups fed by Dense synapses, no ``return_layers`` — else
+                the tensor engine; ``'event'``: that kernel (:class:`EngineError` when it
+                does not apply); ``'tensor'``: the tensor engine.  Results are identical.
 
         Returns:
             The output layer's spikes (bool) — or, for a sigma-delta layer, its graded
@@ -652,13 +660,16 @@ class Engine:
         """
         try:
             return self._run_checked(inputs, steps, input_mode, return_layers, progress,
-                                     threads)
+                                     threads, method)
         except NetxFormatError as exc:
             raise _locate(exc, self.path) from None
 
-    def _run_checked(self, inputs, steps, input_mode, return_layers, progress, threads):
+    def _run_checked(self, inputs, steps, input_mode, return_layers, progress, threads,
+                     method):
         if input_mode not in INPUT_MODES:
             raise ValueError(f"input_mode must be one of {INPUT_MODES}, got {input_mode!r}")
+        if method not in RUN_METHODS:
+            raise ValueError(f"method must be one of {RUN_METHODS}, got {method!r}")
         x = inputs if torch.is_tensor(inputs) else torch.as_tensor(np.array(inputs))
         timed = input_mode == "spikes"
         in_shape = self._input_shape or self._infer_input_shape(x, timed)
@@ -695,6 +706,9 @@ class Engine:
             raise EngineError("input_mode='bias' needs an input neuron with a bias (CUBA or "
                               f"ALIF), not '{self.net.layers[0].neuron.type}'", layer=0,
                               key="neuron/type")
+        plan = self._event_plan(method, return_layers)
+        if plan is not None:
+            return self._run_event(plan, x, int(steps), timed, batched, progress, threads)
         run = self._run if self.fused else self._run_general
         if self.device.type == "cuda":
             with _exact_cuda():
@@ -709,6 +723,55 @@ class Engine:
             return run(x, int(steps), timed, batched, return_layers, progress)
         finally:
             torch.set_num_threads(saved)
+
+    def _event_plan(self, method: str, return_layers: bool):
+        """The event kernel's plan when ``method`` asks for it and it applies, else None."""
+        if method == "tensor":
+            return None
+        why = None
+        if return_layers:
+            why = "per-layer traces (return_layers=True) come from the tensor engine"
+        elif not event.available():
+            why = "numba is not installed"
+        else:
+            if getattr(self, "_event", (None,))[0] is not self.nodes:
+                self._event = (self.nodes, event.plan(self))
+            if self._event[1] is None:
+                why = ("it runs fixed_pt CUBA layers fed by Dense synapses on the CPU "
+                       "(this network or mode has more)")
+        if why is None:
+            return self._event[1]
+        if method == "event":
+            raise EngineError(f"method='event' cannot run this: {why}", key="method")
+        return None
+
+    def _run_event(self, plan, x: torch.Tensor, steps: int, timed: bool, batched: bool,
+                   progress: bool, threads: Optional[int]) -> np.ndarray:
+        """Run on the event kernel (in blocks of samples when a progress bar is shown)."""
+        data = x.cpu().numpy()
+        batch = data.shape[1] if timed else data.shape[0]
+        blocks = [slice(0, batch)]
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+            size = max(1, min(batch, 64))
+            blocks = [slice(i, min(i + size, batch)) for i in range(0, batch, size)]
+            bar = tqdm(total=batch, desc="netx engine (event)", unit="sample")
+        parts = []
+        for rows in blocks:
+            part = data[:, rows] if timed else data[rows]
+            parts.append(event.run(plan, part, steps, timed, threads))
+            if bar is not None:
+                bar.update(rows.stop - rows.start)
+        if bar is not None:
+            bar.close()
+        out = torch.from_numpy(np.concatenate(parts, axis=1))  # (T, B, n) int64
+        last = self.nodes[-1]
+        if self._average is not None:
+            n_out = int(np.prod(self._average))
+            mean = out.to(torch.float64).reshape(steps, batch, n_out, -1).mean(dim=-1)
+            return to_lava(mean, self._average, batched)
+        return to_lava(out if last.affine else out.bool(), last.shape, batched)
 
     def _infer_input_shape(self, x: torch.Tensor, timed: bool) -> Tuple[int, ...]:
         first = self.net.layers[0]

@@ -1,0 +1,299 @@
+"""Event-driven CPU kernel of the engine: one compiled loop per sample, numba-jitted.
+
+The tensor engine (:mod:`netx.engine.core`) multiplies every weight by every input each
+step.  Spiking layers are sparse (10-40 % of the neurons of ``mnist.net`` spike in a step),
+and on a CPU a single sample's step is dominated by per-operation overhead.  This kernel
+walks the network the way Loihi does: for each neuron that spiked in the previous step it
+adds that neuron's fan-out row of weights into the next layer's input, then updates every
+neuron with :func:`netx.fixed_point.cuba_neuron_step` (the scalar form of the CUBA equations,
+compiled here, not rewritten).  Blocks of a batch's samples run in parallel threads (the
+compiled kernel releases the GIL).
+
+Scope (anything else runs on the tensor engine): ``fixed_pt`` on the CPU, CUBA neuron groups
+fed by Dense synapses (``input``, ``dense``, ``dense_rec``, affine readout, a final
+``average``), spike or graded data, ``input_mode='bias'``, resets; no per-layer traces.
+The result is the tensor engine's, bit for bit (tests/test_engine_event.py).
+
+numba is optional: without it :func:`available` is False and the engine never picks this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import types
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import List, Optional
+
+import numpy as np
+
+from .. import fixed_point as fp
+from ..fixed_point import cuba_neuron_step, shift_int
+
+#: the numba module once imported (lazily: importing it costs about 0.3 s); None if absent
+numba = None
+_TRIED: List[bool] = []
+
+
+def available() -> bool:
+    """Whether numba is installed (the event kernel can run); imports it the first time."""
+    global numba
+    if not _TRIED:
+        _TRIED.append(True)
+        try:
+            import numba as _numba
+            numba = _numba
+        except ImportError:  # pragma: no cover - exercised only where numba is absent
+            pass
+    return numba is not None
+
+
+@dataclass
+class EventPlan:
+    """Flat arrays describing a network for the kernel (all int64 unless noted).
+
+    Neurons are numbered as in the engine's fused state ``(N,)``.  Synapse ``k`` reads
+    neurons ``src_lo[k] .. src_lo[k] + n_in[k] - 1`` (``src_lo = -1``: the data) and adds
+    into neurons ``dst_lo[k] ..`` (``n_out[k]`` of them); its weights are rows of ``n_out``
+    values per input neuron at ``weights[w_off[k]:]``, the sum shifted by ``exp[k]``.
+    """
+
+    size: int
+    i_decay: np.ndarray
+    v_decay: np.ndarray
+    vth: np.ndarray
+    bias: np.ndarray
+    src_lo: np.ndarray
+    n_in: np.ndarray
+    dst_lo: np.ndarray
+    n_out: np.ndarray
+    w_off: np.ndarray
+    exp: np.ndarray
+    weights: np.ndarray  # int16/int32/int64: fan-out rows, concatenated
+    input_lo: int  # the input layer's first neuron (-1: no input layer)
+    input_n: int
+    reset_lo: np.ndarray
+    reset_hi: np.ndarray
+    reset_phase: np.ndarray
+    reset_interval: int
+    out_lo: int
+    out_n: int
+    out_u: bool  # affine readout: record the current u, else spikes
+    spike_bound: int  # bound of |a| of any neuron from spikes (sum of |w| << exp, per node)
+    data_gain: int  # bound of |a| per unit of data magnitude (synapses fed by the data)
+
+
+def plan(engine) -> Optional[EventPlan]:
+    """An :class:`EventPlan` for a built :class:`~netx.engine.core.Engine`, or ``None`` when
+    the network has something this kernel does not run."""
+    from .core import _Dense  # the engine's prepared Dense synapse
+    if (not available() or engine.mode != "fixed_pt" or engine.device.type != "cpu"
+            or not engine.fused):  # fused: all CUBA, no delays, no complex synapses
+        return None
+    nodes = engine.nodes
+    if not nodes:
+        return None
+    syn = []  # (src_lo, n_in, dst_lo, n_out, weight rows (n_in, n_out), exp)
+    for n in nodes:
+        if n.kind not in ("input", "dense", "dense_rec"):
+            return None
+        for s, src in ((n.synapse, n.source), (n.recurrent, nodes.index(n))):
+            if s is None:
+                continue
+            if type(s) is not _Dense:  # not conv/pool, nor a subclass with other timing
+                return None
+            w, e = fp.fold_weight_exp(s.weight, s.weight_exp)
+            src_lo = -1 if src < 0 else nodes[src].start
+            syn.append((src_lo, int(w.shape[1]), n.start, int(w.shape[0]),
+                        w.t().contiguous().numpy(), int(e)))
+    if any(n.synapse is None and n.kind != "input" for n in nodes):
+        return None
+    big = max((int(np.abs(r[4]).max()) if r[4].size else 0) for r in syn) if syn else 0
+    wdt = np.int16 if big < 2 ** 15 else np.int32 if big < 2 ** 31 else np.int64
+    offs, rows, off = [], [], 0
+    for r in syn:
+        offs.append(off)
+        rows.append(r[4].reshape(-1).astype(wdt))
+        off += r[4].size
+    cat = lambda i: np.array([r[i] for r in syn], dtype=np.int64)  # noqa: E731
+    first, last = nodes[0], nodes[-1]
+    resets = [n for n in nodes if n.reset_offset is not None]
+    i64 = lambda t: np.ascontiguousarray(t.cpu().numpy().astype(np.int64))  # noqa: E731
+    return EventPlan(
+        size=int(engine.size),
+        i_decay=i64(engine._i_decay), v_decay=i64(engine._v_decay), vth=i64(engine._vth),
+        bias=i64(engine._bias(engine._bias_mant)),
+        src_lo=cat(0), n_in=cat(1), dst_lo=cat(2), n_out=cat(3),
+        w_off=np.array(offs, dtype=np.int64), exp=cat(5),
+        weights=np.concatenate(rows) if rows else np.zeros(0, wdt),
+        input_lo=first.start if first.kind == "input" else -1, input_n=first.size,
+        reset_lo=np.array([n.start for n in resets], dtype=np.int64),
+        reset_hi=np.array([n.stop for n in resets], dtype=np.int64),
+        reset_phase=np.array([n.reset_offset for n in resets], dtype=np.int64),
+        reset_interval=int(engine.reset_interval or 0),
+        out_lo=last.start, out_n=last.size, out_u=bool(last.affine),
+        **_bounds(syn, first.start if first.kind == "input" else -1))
+
+
+def _bounds(syn, input_lo: int) -> dict:
+    """Per destination node, the largest ``|a|`` its synapses can deliver: from spikes
+    (``spike_bound``) and per unit of data (``data_gain``, plus 1 for the input layer, which
+    takes the data as its ``a`` directly)."""
+    spikes: dict = {}
+    data: dict = {input_lo: 1} if input_lo >= 0 else {}
+    for src_lo, _, dst_lo, _, w, e in syn:
+        b = (int(np.abs(w).sum(axis=0).max()) if w.size else 0) << max(e, 0)
+        into = data if src_lo < 0 else spikes
+        into[dst_lo] = into.get(dst_lo, 0) + b
+    return dict(spike_bound=max([0, *spikes.values()]), data_gain=max([0, *data.values()]))
+
+
+def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
+        threads: Optional[int] = None) -> np.ndarray:
+    """Run a batch.
+
+    Args:
+        p: the network (:func:`plan`).
+        x: int64 data, internal layout: ``(T_x, B, n)`` spikes/graded values when ``timed``,
+            else ``(B, n)`` bias mantissas of the input layer (``bias_exp`` 6).
+        steps: time steps to run (timed data shorter than that is padded with 0).
+        threads: threads for the batch (default: one per CPU, at most one per sample).
+
+    Returns:
+        ``(steps, B, out_n)`` int64: the output layer's spikes (0/1) or, for an affine
+        readout, its current ``u``.
+    """
+    x = np.ascontiguousarray(x, dtype=np.int64)
+    batch = x.shape[1] if timed else x.shape[0]
+    if timed:
+        data, bias_rows = x, np.zeros((batch, 0), dtype=np.int64)
+    else:
+        data = np.zeros((0, batch, 0), dtype=np.int64)
+        bias_rows = np.asarray(fp.scaled_bias(x, 6).numpy() if x.size else x, dtype=np.int64)
+    out = np.zeros((batch, steps, p.out_n), dtype=np.int64)
+    # synaptic input in int32 (twice the SIMD width) when every sum provably fits
+    data_max = int(np.abs(x).max()) if timed and x.size else 0
+    bound = p.spike_bound + p.data_gain * data_max
+    a_type = np.int32 if bound < 2 ** 31 else np.int64
+    a_buf = np.zeros((batch, p.size), dtype=a_type)
+    acc_buf = np.zeros((batch, max([1, *p.n_out.tolist()])), dtype=a_type)
+    idx_buf = np.zeros((batch, max([1, *p.n_in.tolist()])), dtype=np.int64)
+    args = (steps, data, bias_rows, p.i_decay, p.v_decay, p.vth, p.bias, p.src_lo, p.n_in,
+            p.dst_lo, p.n_out, p.w_off, p.exp, p.weights, p.input_lo, p.input_n, p.reset_lo,
+            p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, a_buf,
+            acc_buf, idx_buf)
+    kernel = _kernel()
+    n = max(1, min(batch, int(threads) if threads else os.cpu_count() or 1))
+    if n == 1:
+        kernel(0, batch, *args)
+    else:  # the kernel releases the GIL: one contiguous block of samples per thread
+        edges = np.linspace(0, batch, n + 1).astype(int)
+        with ThreadPoolExecutor(n) as pool:
+            list(pool.map(lambda i: kernel(edges[i], edges[i + 1], *args), range(n)))
+    return out.transpose(1, 0, 2)
+
+
+def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo, n_in,
+             dst_lo, n_out, w_off, exp, weights, input_lo, input_n, reset_lo, reset_hi,
+             reset_phase, reset_interval, out_lo, out_u, out, a_buf, acc_buf, idx_buf):
+    """Run samples ``b0 .. b1 - 1`` (arguments as :func:`run` prepares them).  Plain Python
+    over :mod:`netx.fixed_point`'s scalar functions; :func:`_kernel` compiles it."""
+    size, n_syn, t_data = i_decay.shape[0], src_lo.shape[0], data.shape[0]
+    for b in range(b0, b1):
+        u = np.zeros(size, np.int64)
+        v = np.zeros(size, np.int64)
+        s = np.zeros(size, np.int64)
+        a, acc, idx = a_buf[b], acc_buf[b], idx_buf[b]
+        bias_b = bias.copy()
+        if bias_rows.shape[1] > 0:  # input_mode='bias': this sample's input biases
+            bias_b[input_lo:input_lo + input_n] = bias_rows[b]
+        for t in range(steps):
+            a[:] = 0
+            # synapses: the previous step's spikes (or data) -> this step's input
+            for k in range(n_syn):
+                m, dst, e, src = n_out[k], dst_lo[k], exp[k], src_lo[k]
+                # without an exponent the sum goes straight into a (no second pass)
+                target = a[dst:dst + m] if e == 0 else acc[:m]
+                if e != 0:
+                    target[:] = 0
+                if src >= 0:
+                    n_act = 0
+                    for j in range(n_in[k]):  # branch-free list of the spiking inputs
+                        idx[n_act] = j
+                        n_act += s[src + j]
+                    for q in range(n_act):
+                        base = w_off[k] + idx[q] * m
+                        row = weights[base:base + m]  # a view: the loop vectorises
+                        for o in range(m):
+                            target[o] += row[o]
+                elif 1 <= t <= t_data:
+                    for j in range(n_in[k]):
+                        val = data[t - 1, b, j]
+                        if val != 0:
+                            base = w_off[k] + j * m
+                            row = weights[base:base + m]
+                            for o in range(m):
+                                target[o] += val * row[o]
+                if e != 0:
+                    for o in range(m):
+                        a[dst + o] += shift_int(np.int64(acc[o]), e)
+            if input_lo >= 0 and t < t_data:  # data reaches the input layer directly
+                a[input_lo:input_lo + input_n] = data[t, b]
+            if reset_interval > 0:
+                phase = (t + 1) % reset_interval
+                for r in range(reset_lo.shape[0]):
+                    if phase == reset_phase[r]:
+                        u[reset_lo[r]:reset_hi[r]] = 0
+                        v[reset_lo[r]:reset_hi[r]] = 0
+            for i in range(size):
+                ui, vi, sp = cuba_neuron_step(u[i], v[i], np.int64(a[i]), i_decay[i],
+                                              v_decay[i], vth[i], bias_b[i])
+                u[i] = ui
+                v[i] = vi
+                s[i] = 1 if sp else 0
+            n = out.shape[2]
+            out[b, t] = u[out_lo:out_lo + n] if out_u else s[out_lo:out_lo + n]
+    return 0
+
+
+_KERNEL: List = []
+
+
+def _rebind(fn, **helpers):
+    """A copy of ``fn`` whose global names ``helpers`` (name -> numba-compiled function)
+    refer to compiled versions of the scalar functions it calls (numba cannot call plain
+    Python functions)."""
+    scope = dict(fn.__globals__, **helpers)
+    clone = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__)
+    clone.__qualname__ = fn.__qualname__
+    return clone
+
+
+def _kernel():
+    """:func:`_samples` compiled (once per process) with the scalar equations inlined.
+
+    The machine code is cached on disk under ``$NETX_CACHE_DIR`` (default
+    ``~/.cache/netx``) in a folder named by a hash of the equations' and this module's
+    source, so an edit of either recompiles (numba alone only watches this file)."""
+    if _KERNEL:
+        return _KERNEL[0]
+    inline = numba.njit(inline="always")
+    decay = inline(_rebind(fp.decay_int))
+    step = inline(_rebind(fp.cuba_neuron_step, decay_int=decay))
+    shift = inline(_rebind(fp.shift_int))
+    sources = [inspect.getsource(f) for f in (fp.decay_int, fp.cuba_neuron_step,
+                                              fp.shift_int, _samples)]
+    key = hashlib.sha1("".join(sources + [numba.__version__]).encode()).hexdigest()[:16]
+    root = os.environ.get("NETX_CACHE_DIR") or os.path.join(os.path.expanduser("~"),
+                                                           ".cache", "netx")
+    saved = numba.config.CACHE_DIR
+    numba.config.CACHE_DIR = os.path.join(root, "numba-" + key)
+    try:
+        kernel = numba.njit(nogil=True, cache=True)(
+            _rebind(_samples, cuba_neuron_step=step, shift_int=shift))
+    finally:
+        numba.config.CACHE_DIR = saved
+    _KERNEL.append(kernel)
+    return kernel
