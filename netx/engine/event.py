@@ -223,11 +223,23 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
                     for j in range(n_in[k]):  # branch-free list of the spiking inputs
                         idx[n_act] = j
                         n_act += s[src + j]
-                    for q in range(n_act):
-                        base = w_off[k] + idx[q] * m
-                        row = weights[base:base + m]  # a view: the loop vectorises
+                    # fan-out rows four at a time (views: the loops vectorise; one pass
+                    # over the target per four rows), then the rest one by one
+                    w_k = weights[w_off[k]:w_off[k] + n_in[k] * m]
+                    q = 0
+                    while q + 4 <= n_act:
+                        r0 = w_k[idx[q] * m:idx[q] * m + m]
+                        r1 = w_k[idx[q + 1] * m:idx[q + 1] * m + m]
+                        r2 = w_k[idx[q + 2] * m:idx[q + 2] * m + m]
+                        r3 = w_k[idx[q + 3] * m:idx[q + 3] * m + m]
                         for o in range(m):
-                            target[o] += row[o]
+                            target[o] += (r0[o] + r1[o]) + (r2[o] + r3[o])
+                        q += 4
+                    while q < n_act:
+                        r0 = w_k[idx[q] * m:idx[q] * m + m]
+                        for o in range(m):
+                            target[o] += r0[o]
+                        q += 1
                 elif 1 <= t <= t_data:
                     for j in range(n_in[k]):
                         val = data[t - 1, b, j]
