@@ -766,12 +766,17 @@ class Engine:
         if bar is not None:
             bar.close()
         out = torch.from_numpy(np.concatenate(parts, axis=1))  # (T, B, n) int64
-        last = self.nodes[-1]
-        if self._average is not None:
-            n_out = int(np.prod(self._average))
-            mean = out.to(torch.float64).reshape(steps, batch, n_out, -1).mean(dim=-1)
-            return to_lava(mean, self._average, batched)
-        return to_lava(out if last.affine else out.bool(), last.shape, batched)
+        return self._output(out if self.nodes[-1].affine else out.bool(), batched)
+
+    def _output(self, out: torch.Tensor, batched: bool) -> np.ndarray:
+        """The output layer's record ``(T, B, N)`` in Lava layout; for a final ``average``
+        layer, the float64 means of its groups."""
+        if self._average is None:
+            return to_lava(out, self.nodes[-1].shape, batched)
+        steps, batch = out.shape[0], out.shape[1]
+        n_out = int(np.prod(self._average))
+        mean = out.to(torch.float64).reshape(steps, batch, n_out, -1).mean(dim=-1)
+        return to_lava(mean, self._average, batched)
 
     def _infer_input_shape(self, x: torch.Tensor, timed: bool) -> Tuple[int, ...]:
         first = self.net.layers[0]
@@ -910,13 +915,7 @@ class Engine:
                 rec["s"][t], rec["u"][t], rec["v"][t] = s_out, u, v
             x_prev = x_t
         int_out = self.mode == "fixed_pt"
-        if self._average is not None:
-            n_out = int(np.prod(self._average))
-            mean = out.to(torch.float64).reshape(steps, batch, n_out, -1).mean(dim=-1)
-            result = to_lava(mean, self._average, batched)
-        else:
-            result = to_lava(out.to(torch.int64) if int_out and last.affine else out,
-                             last.shape, batched)
+        result = self._output(out.to(torch.int64) if int_out and last.affine else out, batched)
         if rec is None:
             return result
         if int_out:
@@ -989,12 +988,7 @@ class Engine:
                 rec_steps.append([(o, n.group.trace(st)) for n, o, st in zip(nodes, outs, states)])
         out = (torch.stack(out_steps) if out_steps else torch.zeros(
             0, batch, last.size, dtype=torch.int64, device=dev))
-        if self._average is not None:
-            n_out = int(np.prod(self._average))
-            mean = out.to(torch.float64).reshape(steps, batch, n_out, -1).mean(dim=-1)
-            result = to_lava(mean, self._average, batched)
-        else:
-            result = to_lava(out, last.shape, batched)
+        result = self._output(out, batched)
         if not return_layers:
             return result
         traces = []
