@@ -111,7 +111,7 @@ def plan(engine) -> Optional[EventPlan]:
     if any(n.synapse is None and n.kind != "input" for n in nodes):
         return None
     big = max((int(np.abs(r[4]).max()) if r[4].size else 0) for r in syn) if syn else 0
-    wdt = np.int16 if big < 2 ** 15 else np.int32 if big < 2 ** 31 else np.int64
+    wdt = next(d for d in (np.int8, np.int16, np.int32, np.int64) if big <= np.iinfo(d).max)
     offs, rows, off = [], [], 0
     for r in syn:
         offs.append(off)
@@ -173,17 +173,15 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
         data = np.zeros((0, batch, 0), dtype=np.int64)
         bias_rows = np.asarray(fp.scaled_bias(x, 6).numpy() if x.size else x, dtype=np.int64)
     out = np.zeros((batch, steps, p.out_n), dtype=np.int64)
-    # synaptic input in int32 (twice the SIMD width) when every sum provably fits
+    # the synapses' sums in the narrowest integer type that provably holds every partial sum
+    # (16-bit sums: twice the SIMD lanes of 32-bit ones)
     data_max = int(np.abs(x).max()) if timed and x.size else 0
     bound = p.spike_bound + p.data_gain * data_max
-    a_type = np.int32 if bound < 2 ** 31 else np.int64
-    a_buf = np.zeros((batch, p.size), dtype=a_type)
-    acc_buf = np.zeros((batch, max([1, *p.n_out.tolist()])), dtype=a_type)
-    idx_buf = np.zeros((batch, max([1, *p.n_in.tolist()])), dtype=np.int64)
+    sum_type = next(d for d in (np.int16, np.int32, np.int64) if bound < np.iinfo(d).max)
+    sum_proto = np.zeros(int(p.n_out.sum()) if p.n_out.size else 0, dtype=sum_type)
     args = (steps, data, bias_rows, p.i_decay, p.v_decay, p.vth, p.bias, p.src_lo, p.n_in,
             p.dst_lo, p.n_out, p.w_off, p.exp, p.weights, p.input_lo, p.input_n, p.reset_lo,
-            p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, a_buf,
-            acc_buf, idx_buf)
+            p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, sum_proto)
     kernel = _kernel()
     n = max(1, min(batch, int(threads) if threads else os.cpu_count() or 1))
     if n == 1:
@@ -195,17 +193,60 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
     return out.transpose(1, 0, 2)
 
 
+def _add_rows(target, w_k, m, rows, n_rows, sign):
+    """``target += sign * sum of the fan-out rows rows[:n_rows]`` of ``w_k`` (rows of ``m``
+    weights), four rows at a time (one pass over ``target`` per four rows; the inner loops
+    vectorise)."""
+    q = 0
+    while q + 4 <= n_rows:
+        r0 = w_k[rows[q] * m:rows[q] * m + m]
+        r1 = w_k[rows[q + 1] * m:rows[q + 1] * m + m]
+        r2 = w_k[rows[q + 2] * m:rows[q + 2] * m + m]
+        r3 = w_k[rows[q + 3] * m:rows[q + 3] * m + m]
+        if sign > 0:
+            for o in range(m):
+                target[o] += (r0[o] + r1[o]) + (r2[o] + r3[o])
+        else:
+            for o in range(m):
+                target[o] -= (r0[o] + r1[o]) + (r2[o] + r3[o])
+        q += 4
+    while q < n_rows:
+        r0 = w_k[rows[q] * m:rows[q] * m + m]
+        if sign > 0:
+            for o in range(m):
+                target[o] += r0[o]
+        else:
+            for o in range(m):
+                target[o] -= r0[o]
+        q += 1
+
+
 def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo, n_in,
              dst_lo, n_out, w_off, exp, weights, input_lo, input_n, reset_lo, reset_hi,
-             reset_phase, reset_interval, out_lo, out_u, out, a_buf, acc_buf, idx_buf):
+             reset_phase, reset_interval, out_lo, out_u, out, sum_proto):
     """Run samples ``b0 .. b1 - 1`` (arguments as :func:`run` prepares them).  Plain Python
-    over :mod:`netx.fixed_point`'s scalar functions; :func:`_kernel` compiles it."""
+    over :mod:`netx.fixed_point`'s scalar functions; :func:`_kernel` compiles it.
+
+    Each synapse keeps its weighted sum of its source's spikes (``sums``, before the weight
+    exponent) from step to step.  When fewer of those spikes changed than are set, the sum
+    is updated by the rows of the changed ones (added for a new spike, subtracted for one
+    that stopped); otherwise it is rebuilt from the rows of the set ones.  Integer sums are
+    exact, so both give the same value.
+    """
     size, n_syn, t_data = i_decay.shape[0], src_lo.shape[0], data.shape[0]
+    sum_lo = np.zeros(n_syn + 1, np.int64)
+    for k in range(n_syn):
+        sum_lo[k + 1] = sum_lo[k] + n_out[k]
+    width = max(1, n_in.max()) if n_syn > 0 else 1
+    on = np.zeros(width, np.int64)  # rows to add / to subtract this step
+    off = np.zeros(width, np.int64)
+    a = np.zeros(size, np.int64)
     for b in range(b0, b1):
         u = np.zeros(size, np.int64)
         v = np.zeros(size, np.int64)
-        s = np.zeros(size, np.int64)
-        a, acc, idx = a_buf[b], acc_buf[b], idx_buf[b]
+        s = np.zeros(size, np.int8)  # spikes of the previous step
+        s_old = np.zeros(size, np.int8)  # spikes the sums were built from
+        sums = sum_proto.copy()
         bias_b = bias.copy()
         if bias_rows.shape[1] > 0:  # input_mode='bias': this sample's input biases
             bias_b[input_lo:input_lo + input_n] = bias_rows[b]
@@ -213,44 +254,43 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
             a[:] = 0
             # synapses: the previous step's spikes (or data) -> this step's input
             for k in range(n_syn):
-                m, dst, e, src = n_out[k], dst_lo[k], exp[k], src_lo[k]
-                # without an exponent the sum goes straight into a (no second pass)
-                target = a[dst:dst + m] if e == 0 else acc[:m]
-                if e != 0:
-                    target[:] = 0
+                m, dst, src = n_out[k], dst_lo[k], src_lo[k]
+                w_k = weights[w_off[k]:w_off[k] + n_in[k] * m]
+                target = sums[sum_lo[k]:sum_lo[k + 1]]
                 if src >= 0:
-                    n_act = 0
-                    for j in range(n_in[k]):  # branch-free list of the spiking inputs
-                        idx[n_act] = j
-                        n_act += s[src + j]
-                    # fan-out rows four at a time (views: the loops vectorise; one pass
-                    # over the target per four rows), then the rest one by one
-                    w_k = weights[w_off[k]:w_off[k] + n_in[k] * m]
-                    q = 0
-                    while q + 4 <= n_act:
-                        r0 = w_k[idx[q] * m:idx[q] * m + m]
-                        r1 = w_k[idx[q + 1] * m:idx[q + 1] * m + m]
-                        r2 = w_k[idx[q + 2] * m:idx[q + 2] * m + m]
-                        r3 = w_k[idx[q + 3] * m:idx[q + 3] * m + m]
-                        for o in range(m):
-                            target[o] += (r0[o] + r1[o]) + (r2[o] + r3[o])
-                        q += 4
-                    while q < n_act:
-                        r0 = w_k[idx[q] * m:idx[q] * m + m]
-                        for o in range(m):
-                            target[o] += r0[o]
-                        q += 1
-                elif 1 <= t <= t_data:
+                    n_set = 0
+                    n_changed = 0
                     for j in range(n_in[k]):
-                        val = data[t - 1, b, j]
-                        if val != 0:
-                            base = w_off[k] + j * m
-                            row = weights[base:base + m]
-                            for o in range(m):
-                                target[o] += val * row[o]
-                if e != 0:
-                    for o in range(m):
-                        a[dst + o] += shift_int(np.int64(acc[o]), e)
+                        n_set += s[src + j]
+                        n_changed += s[src + j] != s_old[src + j]
+                    n_on = 0
+                    n_off = 0
+                    if n_changed < n_set:  # branch-free lists of the changed inputs
+                        for j in range(n_in[k]):
+                            on[n_on] = j
+                            off[n_off] = j
+                            n_on += s[src + j] > s_old[src + j]
+                            n_off += s[src + j] < s_old[src + j]
+                    else:  # rebuild from the set inputs
+                        target[:] = 0
+                        for j in range(n_in[k]):
+                            on[n_on] = j
+                            n_on += s[src + j]
+                    _add_rows(target, w_k, m, on, n_on, 1)
+                    _add_rows(target, w_k, m, off, n_off, -1)
+                else:
+                    target[:] = 0
+                    if 1 <= t <= t_data:
+                        for j in range(n_in[k]):
+                            val = data[t - 1, b, j]
+                            if val != 0:
+                                row = w_k[j * m:j * m + m]
+                                for o in range(m):
+                                    target[o] += val * row[o]
+                e = exp[k]
+                for o in range(m):
+                    a[dst + o] += shift_int(np.int64(target[o]), e)
+            s_old[:] = s
             if input_lo >= 0 and t < t_data:  # data reaches the input layer directly
                 a[input_lo:input_lo + input_n] = data[t, b]
             if reset_interval > 0:
@@ -260,13 +300,16 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
                         u[reset_lo[r]:reset_hi[r]] = 0
                         v[reset_lo[r]:reset_hi[r]] = 0
             for i in range(size):
-                ui, vi, sp = cuba_neuron_step(u[i], v[i], np.int64(a[i]), i_decay[i],
-                                              v_decay[i], vth[i], bias_b[i])
+                ui, vi, sp = cuba_neuron_step(u[i], v[i], a[i], i_decay[i], v_decay[i],
+                                              vth[i], bias_b[i])
                 u[i] = ui
                 v[i] = vi
                 s[i] = 1 if sp else 0
             n = out.shape[2]
-            out[b, t] = u[out_lo:out_lo + n] if out_u else s[out_lo:out_lo + n]
+            if out_u:
+                out[b, t] = u[out_lo:out_lo + n]
+            else:
+                out[b, t] = s[out_lo:out_lo + n]
     return 0
 
 
@@ -295,8 +338,9 @@ def _kernel():
     decay = inline(_rebind(fp.decay_int))
     step = inline(_rebind(fp.cuba_neuron_step, decay_int=decay))
     shift = inline(_rebind(fp.shift_int))
+    add_rows = inline(_add_rows)
     sources = [inspect.getsource(f) for f in (fp.decay_int, fp.cuba_neuron_step,
-                                              fp.shift_int, _samples)]
+                                              fp.shift_int, _add_rows, _samples)]
     key = hashlib.sha1("".join(sources + [numba.__version__]).encode()).hexdigest()[:16]
     root = os.environ.get("NETX_CACHE_DIR") or os.path.join(os.path.expanduser("~"),
                                                            ".cache", "netx")
@@ -304,7 +348,8 @@ def _kernel():
     numba.config.CACHE_DIR = os.path.join(root, "numba-" + key)
     try:
         kernel = numba.njit(nogil=True, cache=True)(
-            _rebind(_samples, cuba_neuron_step=step, shift_int=shift))
+            _rebind(_samples, cuba_neuron_step=step, shift_int=shift,
+                    _add_rows=add_rows))
     finally:
         numba.config.CACHE_DIR = saved
     _KERNEL.append(kernel)
