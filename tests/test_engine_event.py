@@ -99,9 +99,11 @@ def test_event_equals_tensor_engine_on_mnist_bias_input(fixtures_dir):
     rng = np.random.default_rng(0)
     bias = rng.integers(0, 2, (12, 784)) * rng.integers(0, 200, (12, 784))
     ref = engine.run(bias, steps=24, input_mode="bias", method="tensor")
-    got = engine.run(bias, steps=24, input_mode="bias", method="event")
-    assert got.dtype == np.int64 and ref.shape == (12, 10, 24)  # affine readout: current u
-    np.testing.assert_array_equal(got, ref)
+    assert event.plan(engine).weights.dtype == np.int8  # the narrow (int8/int16) path
+    for threads in (1, 3):  # one block; three blocks on the threads' own copies
+        got = engine.run(bias, steps=24, input_mode="bias", method="event", threads=threads)
+        assert got.dtype == np.int64 and ref.shape == (12, 10, 24)  # affine readout: u
+        np.testing.assert_array_equal(got, ref)
     assert len(np.unique(ref)) > 10
 
 
@@ -129,7 +131,7 @@ def test_uncompiled_kernel_equals_compiled():
     calls = []
     real = event._kernel
     try:
-        event._kernel = lambda: (calls.append(1), event._samples)[1]
+        event._kernel = lambda: (calls.append(1), event._blocks)[1]
         plain = engine.run(x, method="event")
     finally:
         event._kernel = real

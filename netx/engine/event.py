@@ -6,8 +6,11 @@ and on a CPU a single sample's step is dominated by per-operation overhead.  Thi
 walks the network the way Loihi does: for each neuron that spiked in the previous step it
 adds that neuron's fan-out row of weights into the next layer's input, then updates every
 neuron with :func:`netx.fixed_point.cuba_neuron_step` (the scalar form of the CUBA equations,
-compiled here, not rewritten).  Blocks of a batch's samples run in parallel threads (the
-compiled kernel releases the GIL).
+compiled here, not rewritten).  Each synapse keeps its weighted spike sum from step to step
+and updates it by the rows of the inputs whose spike changed, when those are fewer than the
+set ones.  Weights and sums use the narrowest integer types that provably hold them (int8
+weights and int16 sums for ``mnist.net``).  Blocks of a batch's samples run on numba's
+threads (``prange``).
 
 Scope (anything else runs on the tensor engine): ``fixed_pt`` on the CPU, CUBA neuron groups
 fed by Dense synapses (``input``, ``dense``, ``dense_rec``, affine readout, a final
@@ -23,7 +26,6 @@ import hashlib
 import inspect
 import os
 import types
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -159,7 +161,8 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
         x: int64 data, internal layout: ``(T_x, B, n)`` spikes/graded values when ``timed``,
             else ``(B, n)`` bias mantissas of the input layer (``bias_exp`` 6).
         steps: time steps to run (timed data shorter than that is padded with 0).
-        threads: threads for the batch (default: one per CPU, at most one per sample).
+        threads: numba threads for the batch, one block of samples each (default: one per
+            CPU, at most one per sample and at most ``NUMBA_NUM_THREADS``).
 
     Returns:
         ``(steps, B, out_n)`` int64: the output layer's spikes (0/1) or, for an affine
@@ -182,34 +185,44 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
     args = (steps, data, bias_rows, p.i_decay, p.v_decay, p.vth, p.bias, p.src_lo, p.n_in,
             p.dst_lo, p.n_out, p.w_off, p.exp, p.weights, p.input_lo, p.input_n, p.reset_lo,
             p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, sum_proto)
-    kernel = _kernel()
     n = max(1, min(batch, int(threads) if threads else os.cpu_count() or 1))
-    if n == 1:
-        kernel(0, batch, *args)
-    else:  # the kernel releases the GIL: one contiguous block of samples per thread
-        edges = np.linspace(0, batch, n + 1).astype(int)
-        with ThreadPoolExecutor(n) as pool:
-            list(pool.map(lambda i: kernel(edges[i], edges[i + 1], *args), range(n)))
+    edges = np.linspace(0, batch, n + 1).astype(np.int64)
+    kernel = _kernel()
+    if numba is not None:
+        n = min(n, numba.config.NUMBA_NUM_THREADS)
+        saved = numba.get_num_threads()
+        numba.set_num_threads(n)
+    try:
+        kernel(edges, *args, edges.shape[0] > 2)  # private copies when several blocks
+    finally:
+        if numba is not None:
+            numba.set_num_threads(saved)
     return out.transpose(1, 0, 2)
 
 
 def _add_rows(target, w_k, m, rows, n_rows, sign):
     """``target += sign * sum of the fan-out rows rows[:n_rows]`` of ``w_k`` (rows of ``m``
-    weights), four rows at a time (one pass over ``target`` per four rows; the inner loops
-    vectorise)."""
+    weights): eight rows per pass over ``target`` (the inner loops vectorise), then one by
+    one."""
     q = 0
-    while q + 4 <= n_rows:
+    while q + 8 <= n_rows:
         r0 = w_k[rows[q] * m:rows[q] * m + m]
         r1 = w_k[rows[q + 1] * m:rows[q + 1] * m + m]
         r2 = w_k[rows[q + 2] * m:rows[q + 2] * m + m]
         r3 = w_k[rows[q + 3] * m:rows[q + 3] * m + m]
+        r4 = w_k[rows[q + 4] * m:rows[q + 4] * m + m]
+        r5 = w_k[rows[q + 5] * m:rows[q + 5] * m + m]
+        r6 = w_k[rows[q + 6] * m:rows[q + 6] * m + m]
+        r7 = w_k[rows[q + 7] * m:rows[q + 7] * m + m]
         if sign > 0:
             for o in range(m):
-                target[o] += (r0[o] + r1[o]) + (r2[o] + r3[o])
+                target[o] += (((r0[o] + r1[o]) + (r2[o] + r3[o]))
+                              + ((r4[o] + r5[o]) + (r6[o] + r7[o])))
         else:
             for o in range(m):
-                target[o] -= (r0[o] + r1[o]) + (r2[o] + r3[o])
-        q += 4
+                target[o] -= (((r0[o] + r1[o]) + (r2[o] + r3[o]))
+                              + ((r4[o] + r5[o]) + (r6[o] + r7[o])))
+        q += 8
     while q < n_rows:
         r0 = w_k[rows[q] * m:rows[q] * m + m]
         if sign > 0:
@@ -221,9 +234,20 @@ def _add_rows(target, w_k, m, rows, n_rows, sign):
         q += 1
 
 
+def _step_neurons(u, v, s, a, i_decay, v_decay, vth, bias, lo, hi):
+    """One step of neurons ``lo .. hi - 1`` (:func:`netx.fixed_point.cuba_neuron_step`);
+    ``s`` gets their spikes as 0/1."""
+    for i in range(lo, hi):
+        ui, vi, sp = cuba_neuron_step(u[i], v[i], a[i], i_decay[i], v_decay[i], vth[i],
+                                      bias[i])
+        u[i] = ui
+        v[i] = vi
+        s[i] = 1 if sp else 0
+
+
 def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo, n_in,
              dst_lo, n_out, w_off, exp, weights, input_lo, input_n, reset_lo, reset_hi,
-             reset_phase, reset_interval, out_lo, out_u, out, sum_proto):
+             reset_phase, reset_interval, out_lo, out_u, out, sum_proto, private):
     """Run samples ``b0 .. b1 - 1`` (arguments as :func:`run` prepares them).  Plain Python
     over :mod:`netx.fixed_point`'s scalar functions; :func:`_kernel` compiles it.
 
@@ -234,6 +258,10 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
     exact, so both give the same value.
     """
     size, n_syn, t_data = i_decay.shape[0], src_lo.shape[0], data.shape[0]
+    if private:  # this thread's own copies: every view of a shared array updates its
+        # reference count atomically, and threads doing that on one counter slow each other
+        weights = weights.copy()
+        bias = bias.copy()
     sum_lo = np.zeros(n_syn + 1, np.int64)
     for k in range(n_syn):
         sum_lo[k + 1] = sum_lo[k] + n_out[k]
@@ -288,8 +316,12 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
                                 for o in range(m):
                                     target[o] += val * row[o]
                 e = exp[k]
-                for o in range(m):
-                    a[dst + o] += shift_int(np.int64(target[o]), e)
+                if e == 0:  # (a loop of its own: it vectorises)
+                    for o in range(m):
+                        a[dst + o] += target[o]
+                else:
+                    for o in range(m):
+                        a[dst + o] += shift_int(np.int64(target[o]), e)
             s_old[:] = s
             if input_lo >= 0 and t < t_data:  # data reaches the input layer directly
                 a[input_lo:input_lo + input_n] = data[t, b]
@@ -299,17 +331,20 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
                     if phase == reset_phase[r]:
                         u[reset_lo[r]:reset_hi[r]] = 0
                         v[reset_lo[r]:reset_hi[r]] = 0
-            for i in range(size):
-                ui, vi, sp = cuba_neuron_step(u[i], v[i], a[i], i_decay[i], v_decay[i],
-                                              vth[i], bias_b[i])
-                u[i] = ui
-                v[i] = vi
-                s[i] = 1 if sp else 0
-            n = out.shape[2]
-            if out_u:
-                out[b, t] = u[out_lo:out_lo + n]
-            else:
-                out[b, t] = s[out_lo:out_lo + n]
+            _step_neurons(u, v, s, a, i_decay, v_decay, vth, bias_b, 0, size)
+            for o in range(out.shape[2]):
+                out[b, t, o] = u[out_lo + o] if out_u else s[out_lo + o]
+    return 0
+
+
+prange = range  # numba.prange where compiled (_kernel)
+
+
+def _blocks(edges, *args):
+    """Run the blocks of samples ``edges[i] .. edges[i + 1] - 1`` in parallel (numba's
+    threads; sequentially as plain Python)."""
+    for i in prange(edges.shape[0] - 1):
+        _samples(edges[i], edges[i + 1], *args)
     return 0
 
 
@@ -339,17 +374,21 @@ def _kernel():
     step = inline(_rebind(fp.cuba_neuron_step, decay_int=decay))
     shift = inline(_rebind(fp.shift_int))
     add_rows = inline(_add_rows)
+    step_neurons = inline(_rebind(_step_neurons, cuba_neuron_step=step))
     sources = [inspect.getsource(f) for f in (fp.decay_int, fp.cuba_neuron_step,
-                                              fp.shift_int, _add_rows, _samples)]
+                                              fp.shift_int, _add_rows, _step_neurons,
+                                              _samples, _blocks)]
     key = hashlib.sha1("".join(sources + [numba.__version__]).encode()).hexdigest()[:16]
     root = os.environ.get("NETX_CACHE_DIR") or os.path.join(os.path.expanduser("~"),
                                                            ".cache", "netx")
     saved = numba.config.CACHE_DIR
     numba.config.CACHE_DIR = os.path.join(root, "numba-" + key)
     try:
-        kernel = numba.njit(nogil=True, cache=True)(
-            _rebind(_samples, cuba_neuron_step=step, shift_int=shift,
-                    _add_rows=add_rows))
+        samples = numba.njit(nogil=True, cache=True)(
+            _rebind(_samples, shift_int=shift, _add_rows=add_rows,
+                    _step_neurons=step_neurons))
+        kernel = numba.njit(nogil=True, cache=True, parallel=True)(
+            _rebind(_blocks, _samples=samples, prange=numba.prange))
     finally:
         numba.config.CACHE_DIR = saved
     _KERNEL.append(kernel)
