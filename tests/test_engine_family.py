@@ -27,6 +27,7 @@ import torch
 import netx
 from netx import spec
 from netx.engine import Engine, EngineError
+from helpers import after_conv
 from test_netx_family import SDNN_STEPS, sdnn_drive, sdnn_fixture, sdnn_spec
 
 DATA = Path(__file__).resolve().parent / "data" / "engine_family"
@@ -212,17 +213,8 @@ def test_engine_refuses_what_the_lava_builder_refuses(case, key):
         layer = _dense(spec.CubaNeuron(i_decay=100, v_decay=100, vth_mant=10,
                                        graded_spike=True))
     else:
-        first = spec.ConvLayer(shape=(2, 4, 4), neuron=cuba, kernel_size=(1, 1),
-                               weight=np.ones((2, 1, 1, 1), np.float32))
+        first, layer = after_conv(case, cuba)
         kwargs = {"input_shape": (1, 4, 4)}
-        if case == "convT":
-            layer = spec.ConvTransposeLayer(shape=(2, 4, 4), neuron=cuba, kernel_size=(1, 1),
-                                            weight=np.ones((2, 2, 1, 1), np.float32))
-        elif case == "unpool":
-            layer = spec.UnpoolLayer(shape=(2, 8, 8), neuron=cuba, kernel_size=(2, 2),
-                                     stride=(2, 2))
-        else:
-            layer = spec.ConcatLayer(shape=(4, 4, 4))
     with pytest.raises(EngineError) as err:
         Engine(spec.Network(layers=[first, layer]), **kwargs)
     assert err.value.layer == 1 and err.value.key == key, str(err.value)

@@ -31,6 +31,8 @@ from netx import spec
 from netx.engine import Engine, EngineError
 from netx.errors import NetxFormatError
 
+from helpers import after_conv
+
 try:
     import lava  # noqa: F401
     HAVE_LAVA = True
@@ -546,16 +548,7 @@ def test_unbuildable_layers_raise_located_errors(case):
         layer = spec.ComplexDenseLayer(shape=(3,), weight=w, weight_imag=w, neuron=cuba)
         key = "neuron"
     else:
-        first = spec.ConvLayer(shape=(2, 4, 4), neuron=cuba,
-                               weight=np.ones((2, 1, 1, 1), np.float32), kernel_size=(1, 1))
-        if case == "convT":
-            layer = spec.ConvTransposeLayer(shape=(2, 4, 4), neuron=cuba, kernel_size=(1, 1),
-                                            weight=np.ones((2, 2, 1, 1), np.float32))
-        elif case == "unpool":
-            layer = spec.UnpoolLayer(shape=(2, 8, 8), neuron=cuba, kernel_size=(2, 2),
-                                     stride=(2, 2))
-        else:
-            layer = spec.ConcatLayer(shape=(4, 4, 4))
+        first, layer = after_conv(case, cuba)
         key = "type"
         kwargs = {"input_shape": (4, 4, 1)}
     with pytest.raises(NetxFormatError) as err:

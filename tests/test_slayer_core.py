@@ -9,22 +9,11 @@ import torch
 from trainers import slayer
 from trainers.slayer.utils.quantize import MODE, quantize, quantize_8bit
 
+from helpers import assert_close as _close
+
 CUBA = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03}
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """Tiny tensors: one intra-op thread (faster, and immune to a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def _close(actual, expected, rtol=1e-5, atol=1e-7):
-    """``np.testing.assert_allclose`` on tensors (cheaper to import than torch.testing)."""
-    np.testing.assert_allclose(actual.detach().numpy(), expected.detach().numpy(),
-                               rtol=rtol, atol=atol)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def test_quantize_8bit_values_and_straight_through_gradient():

@@ -11,14 +11,7 @@ from trainers import slayer
 
 CUBA = {"threshold": 1.25, "current_decay": 0.25, "voltage_decay": 0.03}
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """Tiny tensors: one intra-op thread (faster, and immune to a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _items(group: h5py.Group) -> dict:

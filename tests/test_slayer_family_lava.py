@@ -26,23 +26,15 @@ from lava.proc.io.source import RingBuffer as Source  # noqa: E402
 
 import netx  # noqa: E402
 from netx import hdf5  # noqa: E402
+from helpers import warm_up  # noqa: E402
 from trainers import slayer  # noqa: E402
 
-pytestmark = pytest.mark.lava
+pytestmark = [pytest.mark.lava, pytest.mark.usefixtures("single_thread")]
 
 STEPS = 24
 ALIF = dict(threshold=1.0, threshold_step=0.5, current_decay=0.25, voltage_decay=0.1,
             threshold_decay=0.1, refractory_decay=0.2)
 RF = {"threshold": 0.25, "period": 7, "decay": 0.05}
-
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """Tiny tensors: one intra-op thread (faster, and immune to a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _run_lava(path, data: np.ndarray, steps: int = STEPS) -> np.ndarray:
@@ -145,12 +137,7 @@ def _two_layer_net(family: str, samples: int, seed: int = 3):
         x = (torch.rand(samples, 12, T2) < 0.3).float()
         data = x.to(torch.int64)
     net = torch.nn.Sequential(*blocks)
-    opt = torch.optim.Adam(net.parameters(), lr=0.02)
-    for _ in range(3):
-        loss = (net(x).mean() - 0.2) ** 2
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    warm_up(net, x)
     return net, x, data
 
 

@@ -10,22 +10,11 @@ from trainers import slayer
 from trainers.slayer.neuron.dynamics import CubaConfig, CubaDynamics
 from trainers.slayer.spike import Spike
 
+from helpers import assert_close as _close
+
 TINY_NEURON = {"threshold": 25 / 64, "current_decay": 1.0, "voltage_decay": 1024 / 4096}
 
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """Tiny tensors: one intra-op thread (faster, and immune to a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def _close(actual, expected, rtol=1e-5, atol=1e-7):
-    """``np.testing.assert_allclose`` on tensors (cheaper to import than torch.testing)."""
-    np.testing.assert_allclose(actual.detach().numpy(), expected.detach().numpy(),
-                               rtol=rtol, atol=atol)
+pytestmark = pytest.mark.usefixtures("single_thread")
 
 
 def _tinynet_layer1(fixtures_dir):

@@ -23,18 +23,11 @@ from lava.proc.io.source import RingBuffer as Source  # noqa: E402
 from netx import hdf5  # noqa: E402
 from trainers import slayer  # noqa: E402
 
-pytestmark = pytest.mark.lava
+from helpers import warm_up  # noqa: E402
+
+pytestmark = [pytest.mark.lava, pytest.mark.usefixtures("single_thread")]
 
 STEPS = 32
-
-
-@pytest.fixture(autouse=True)
-def _single_thread():
-    """Tiny tensors: one intra-op thread (faster, and immune to a busy 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _train_small_net():
@@ -150,12 +143,7 @@ def test_trained_net_identical_on_lava_for_20_inputs(tmp_path, build):
     blocks, in_shape = build()
     net = torch.nn.Sequential(*blocks)
     x = (torch.rand(SAMPLES, *in_shape, T) < 0.35).float()
-    opt = torch.optim.Adam(net.parameters(), lr=0.02)
-    for _ in range(3):  # a few steps of training in fixed-point mode
-        loss = (net(x).mean() - 0.2) ** 2
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    warm_up(net, x)  # a few steps of training in fixed-point mode
     with torch.no_grad():
         expected = net(x).numpy()  # (SAMPLES, C_out, T)
     assert expected.sum() > 2 * SAMPLES and len({e.tobytes() for e in expected}) > SAMPLES // 2
@@ -198,12 +186,7 @@ def test_trained_recurrent_net_identical_on_lava(tmp_path, samples):
     blocks, in_shape = _recurrent_net()
     net = torch.nn.Sequential(*blocks)
     x = (torch.rand(SAMPLES, *in_shape, T) < 0.35).float()
-    opt = torch.optim.Adam(net.parameters(), lr=0.02)
-    for _ in range(3):
-        loss = (net(x).mean() - 0.2) ** 2
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    warm_up(net, x)  # a few steps of training in fixed-point mode
     with torch.no_grad():
         hidden = [x]
         for block in net:

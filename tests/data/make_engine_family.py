@@ -27,8 +27,10 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))  # the repository root
+sys.path.insert(0, str(HERE.parent))  # tests/ (helpers)
 
 import netx  # noqa: E402
+from helpers import warm_up  # noqa: E402
 from trainers import slayer  # noqa: E402
 
 OUT = HERE / "engine_family"
@@ -42,12 +44,7 @@ SD = {"threshold": 0.125}
 
 def _train(blocks, x):
     net = torch.nn.Sequential(*blocks)
-    opt = torch.optim.Adam(net.parameters(), lr=0.02)
-    for _ in range(3):
-        loss = (net(x).mean() - 0.2) ** 2
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    warm_up(net, x)
     return list(net)
 
 
