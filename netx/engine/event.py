@@ -32,7 +32,7 @@ from typing import List, Optional
 import numpy as np
 
 from .. import fixed_point as fp
-from ..fixed_point import cuba_neuron_step, shift_int
+from ..fixed_point import DECAY_UNITY, cuba_neuron_step, shift_int
 
 #: the numba module once imported (lazily: importing it costs about 0.3 s); None if absent
 numba = None
@@ -76,6 +76,9 @@ class EventPlan:
     weights: np.ndarray  # int16/int32/int64: fan-out rows, concatenated
     input_lo: int  # the input layer's first neuron (-1: no input layer)
     input_n: int
+    group_lo: np.ndarray  # the neuron groups (layers): first neuron, one past the last
+    group_hi: np.ndarray
+    group_memoryless: np.ndarray  # bool: every iDecay of the group is 4096
     reset_lo: np.ndarray
     reset_hi: np.ndarray
     reset_phase: np.ndarray
@@ -131,6 +134,10 @@ def plan(engine) -> Optional[EventPlan]:
         w_off=np.array(offs, dtype=np.int64), exp=cat(5),
         weights=np.concatenate(rows) if rows else np.zeros(0, wdt),
         input_lo=first.start if first.kind == "input" else -1, input_n=first.size,
+        group_lo=np.array([n.start for n in nodes], dtype=np.int64),
+        group_hi=np.array([n.stop for n in nodes], dtype=np.int64),
+        group_memoryless=np.array([bool((engine._i_decay[n.start:n.stop]
+                                         == fp.DECAY_UNITY).all()) for n in nodes]),
         reset_lo=np.array([n.start for n in resets], dtype=np.int64),
         reset_hi=np.array([n.stop for n in resets], dtype=np.int64),
         reset_phase=np.array([n.reset_offset for n in resets], dtype=np.int64),
@@ -184,7 +191,8 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
     sum_proto = np.zeros(int(p.n_out.sum()) if p.n_out.size else 0, dtype=sum_type)
     args = (steps, data, bias_rows, p.i_decay, p.v_decay, p.vth, p.bias, p.src_lo, p.n_in,
             p.dst_lo, p.n_out, p.w_off, p.exp, p.weights, p.input_lo, p.input_n, p.reset_lo,
-            p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, sum_proto)
+            p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, p.group_lo,
+            p.group_hi, p.group_memoryless, sum_proto)
     n = max(1, min(batch, int(threads) if threads else os.cpu_count() or 1))
     edges = np.linspace(0, batch, n + 1).astype(np.int64)
     kernel = _kernel()
@@ -234,12 +242,13 @@ def _add_rows(target, w_k, m, rows, n_rows, sign):
         q += 1
 
 
-def _step_neurons(u, v, s, a, i_decay, v_decay, vth, bias, lo, hi):
-    """One step of neurons ``lo .. hi - 1`` (:func:`netx.fixed_point.cuba_neuron_step`);
-    ``s`` gets their spikes as 0/1."""
-    for i in range(lo, hi):
-        ui, vi, sp = cuba_neuron_step(u[i], v[i], a[i], i_decay[i], v_decay[i], vth[i],
-                                      bias[i])
+def _step_neurons(u, v, s, a, i_decay, v_decay, vth, bias, no_current_memory):
+    """One step of the neurons (:func:`netx.fixed_point.cuba_neuron_step`); ``s`` gets
+    their spikes as 0/1.  ``no_current_memory``: every iDecay is 4096 (the current is only
+    this step's input), which the compiled loop then folds away."""
+    for i in range(u.shape[0]):
+        d = DECAY_UNITY if no_current_memory else i_decay[i]
+        ui, vi, sp = cuba_neuron_step(u[i], v[i], a[i], d, v_decay[i], vth[i], bias[i])
         u[i] = ui
         v[i] = vi
         s[i] = 1 if sp else 0
@@ -247,7 +256,8 @@ def _step_neurons(u, v, s, a, i_decay, v_decay, vth, bias, lo, hi):
 
 def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo, n_in,
              dst_lo, n_out, w_off, exp, weights, input_lo, input_n, reset_lo, reset_hi,
-             reset_phase, reset_interval, out_lo, out_u, out, sum_proto, private):
+             reset_phase, reset_interval, out_lo, out_u, out, group_lo, group_hi, group_memoryless, sum_proto,
+             private):
     """Run samples ``b0 .. b1 - 1`` (arguments as :func:`run` prepares them).  Plain Python
     over :mod:`netx.fixed_point`'s scalar functions; :func:`_kernel` compiles it.
 
@@ -262,6 +272,9 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
         # reference count atomically, and threads doing that on one counter slow each other
         weights = weights.copy()
         bias = bias.copy()
+        i_decay = i_decay.copy()
+        v_decay = v_decay.copy()
+        vth = vth.copy()
     sum_lo = np.zeros(n_syn + 1, np.int64)
     for k in range(n_syn):
         sum_lo[k + 1] = sum_lo[k] + n_out[k]
@@ -331,7 +344,10 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
                     if phase == reset_phase[r]:
                         u[reset_lo[r]:reset_hi[r]] = 0
                         v[reset_lo[r]:reset_hi[r]] = 0
-            _step_neurons(u, v, s, a, i_decay, v_decay, vth, bias_b, 0, size)
+            for g in range(group_lo.shape[0]):  # (on views: the loops vectorise)
+                lo, hi = group_lo[g], group_hi[g]
+                _step_neurons(u[lo:hi], v[lo:hi], s[lo:hi], a[lo:hi], i_decay[lo:hi],
+                              v_decay[lo:hi], vth[lo:hi], bias_b[lo:hi], group_memoryless[g])
             for o in range(out.shape[2]):
                 out[b, t, o] = u[out_lo + o] if out_u else s[out_lo + o]
     return 0
