@@ -298,25 +298,27 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
                 m, dst, src = n_out[k], dst_lo[k], src_lo[k]
                 w_k = weights[w_off[k]:w_off[k] + n_in[k] * m]
                 target = sums[sum_lo[k]:sum_lo[k + 1]]
-                if src >= 0:
+                if src >= 0:  # (views of the source: the loops vectorise)
+                    now = s[src:src + n_in[k]]
+                    before = s_old[src:src + n_in[k]]
                     n_set = 0
                     n_changed = 0
-                    for j in range(n_in[k]):
-                        n_set += s[src + j]
-                        n_changed += s[src + j] != s_old[src + j]
+                    for j in range(now.shape[0]):
+                        n_set += now[j]
+                        n_changed += now[j] != before[j]
                     n_on = 0
                     n_off = 0
                     if n_changed < n_set:  # branch-free lists of the changed inputs
-                        for j in range(n_in[k]):
+                        for j in range(now.shape[0]):
                             on[n_on] = j
                             off[n_off] = j
-                            n_on += s[src + j] > s_old[src + j]
-                            n_off += s[src + j] < s_old[src + j]
+                            n_on += now[j] > before[j]
+                            n_off += now[j] < before[j]
                     else:  # rebuild from the set inputs
                         target[:] = 0
-                        for j in range(n_in[k]):
+                        for j in range(now.shape[0]):
                             on[n_on] = j
-                            n_on += s[src + j]
+                            n_on += now[j]
                     _add_rows(target, w_k, m, on, n_on, 1)
                     _add_rows(target, w_k, m, off, n_off, -1)
                 else:
@@ -329,12 +331,13 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
                                 for o in range(m):
                                     target[o] += val * row[o]
                 e = exp[k]
+                a_k = a[dst:dst + m]
                 if e == 0:  # (a loop of its own: it vectorises)
                     for o in range(m):
-                        a[dst + o] += target[o]
+                        a_k[o] += target[o]
                 else:
                     for o in range(m):
-                        a[dst + o] += shift_int(np.int64(target[o]), e)
+                        a_k[o] += shift_int(np.int64(target[o]), e)
             s_old[:] = s
             if input_lo >= 0 and t < t_data:  # data reaches the input layer directly
                 a[input_lo:input_lo + input_n] = data[t, b]
