@@ -73,7 +73,7 @@ class EventPlan:
     n_out: np.ndarray
     w_off: np.ndarray
     exp: np.ndarray
-    weights: np.ndarray  # int16/int32/int64: fan-out rows, concatenated
+    weights: np.ndarray  # int8/16/32/64 (the narrowest that holds them): fan-out rows
     input_lo: int  # the input layer's first neuron (-1: no input layer)
     input_n: int
     group_lo: np.ndarray  # the neuron groups (layers): first neuron, one past the last
@@ -256,8 +256,8 @@ def _step_neurons(u, v, s, a, i_decay, v_decay, vth, bias, no_current_memory):
 
 def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo, n_in,
              dst_lo, n_out, w_off, exp, weights, input_lo, input_n, reset_lo, reset_hi,
-             reset_phase, reset_interval, out_lo, out_u, out, group_lo, group_hi, group_memoryless, sum_proto,
-             private):
+             reset_phase, reset_interval, out_lo, out_u, out, group_lo, group_hi,
+             group_memoryless, sum_proto, private):
     """Run samples ``b0 .. b1 - 1`` (arguments as :func:`run` prepares them).  Plain Python
     over :mod:`netx.fixed_point`'s scalar functions; :func:`_kernel` compiles it.
 
