@@ -123,6 +123,17 @@ def _dense_net():
             slayer.block.cuba.Dense(n, 10, 6, weight_scale=3)], (12,)
 
 
+
+def _trained(build) -> tuple:
+    """``(net, x)``: the blocks ``build()`` returns (with their input shape) in a Sequential,
+    trained a few steps in fixed-point mode on ``x``, random spikes (SAMPLES, *shape, T)."""
+    torch.manual_seed(2)
+    blocks, in_shape = build()
+    net = torch.nn.Sequential(*blocks)
+    x = (torch.rand(SAMPLES, *in_shape, T) < 0.35).float()
+    warm_up(net, x)
+    return net, x
+
 def _recurrent_net():
     n = {"threshold": 1.0, "current_decay": 0.25, "voltage_decay": 0.125}
     return [slayer.block.cuba.Dense(n, 12, 10, weight_scale=3),
@@ -139,11 +150,8 @@ def test_trained_net_identical_on_lava_for_20_inputs(tmp_path, build):
     Lava network (samples laid end to end; ``reset_interval`` restarts every layer at its own
     phase, and zero padding lets recurrent activity die out): every sample's output spikes
     equal the trainer's forward on that sample, step for step."""
-    torch.manual_seed(2)
-    blocks, in_shape = build()
-    net = torch.nn.Sequential(*blocks)
-    x = (torch.rand(SAMPLES, *in_shape, T) < 0.35).float()
-    warm_up(net, x)  # a few steps of training in fixed-point mode
+    net, x = _trained(build)
+    in_shape = tuple(x.shape[1:-1])
     with torch.no_grad():
         expected = net(x).numpy()  # (SAMPLES, C_out, T)
     assert expected.sum() > 2 * SAMPLES and len({e.tobytes() for e in expected}) > SAMPLES // 2
@@ -182,11 +190,7 @@ def test_trained_recurrent_net_identical_on_lava(tmp_path, samples):
     run); every layer's spikes equal the trainer's."""
     import netx
 
-    torch.manual_seed(2)
-    blocks, in_shape = _recurrent_net()
-    net = torch.nn.Sequential(*blocks)
-    x = (torch.rand(SAMPLES, *in_shape, T) < 0.35).float()
-    warm_up(net, x)  # a few steps of training in fixed-point mode
+    net, x = _trained(_recurrent_net)
     with torch.no_grad():
         hidden = [x]
         for block in net:
