@@ -131,7 +131,7 @@ def test_uncompiled_kernel_equals_compiled():
     calls = []
     real = event._kernel
     try:
-        event._kernel = lambda: (calls.append(1), event._blocks)[1]
+        event._kernel = lambda: (calls.append(1), (event._samples, event._blocks))[1]
         plain = engine.run(x, method="event")
     finally:
         event._kernel = real

@@ -194,17 +194,19 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
             p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, p.group_lo,
             p.group_hi, p.group_memoryless, sum_proto)
     n = max(1, min(batch, int(threads) if threads else os.cpu_count() or 1))
-    edges = np.linspace(0, batch, n + 1).astype(np.int64)
-    kernel = _kernel()
     if numba is not None:
         n = min(n, numba.config.NUMBA_NUM_THREADS)
-        saved = numba.get_num_threads()
-        numba.set_num_threads(n)
+    samples, blocks = _kernel()
+    if n == 1:  # (the parallel wrapper compiles only when first needed: about 10 s)
+        samples(0, batch, *args, False)
+        return out.transpose(1, 0, 2)
+    edges = np.linspace(0, batch, n + 1).astype(np.int64)
+    saved = numba.get_num_threads()
+    numba.set_num_threads(n)
     try:
-        kernel(edges, *args, edges.shape[0] > 2)  # private copies when several blocks
+        blocks(edges, *args, True)  # each thread on its own copies
     finally:
-        if numba is not None:
-            numba.set_num_threads(saved)
+        numba.set_num_threads(saved)
     return out.transpose(1, 0, 2)
 
 
@@ -381,7 +383,8 @@ def _rebind(fn, **helpers):
 
 
 def _kernel():
-    """:func:`_samples` compiled (once per process) with the scalar equations inlined.
+    """``(samples, blocks)``: :func:`_samples` and :func:`_blocks` compiled (each on its
+    first call, once per process) with the scalar equations inlined.
 
     The machine code is cached on disk under ``$NETX_CACHE_DIR`` (default
     ``~/.cache/netx``) in a folder named by a hash of the equations' and this module's
@@ -406,9 +409,9 @@ def _kernel():
         samples = numba.njit(nogil=True, cache=True)(
             _rebind(_samples, shift_int=shift, _add_rows=add_rows,
                     _step_neurons=step_neurons))
-        kernel = numba.njit(nogil=True, cache=True, parallel=True)(
+        blocks = numba.njit(nogil=True, cache=True, parallel=True)(
             _rebind(_blocks, _samples=samples, prange=numba.prange))
     finally:
         numba.config.CACHE_DIR = saved
-    _KERNEL.append(kernel)
-    return kernel
+    _KERNEL.append((samples, blocks))
+    return _KERNEL[0]
