@@ -642,8 +642,8 @@ class Engine:
             threads: CPU threads for torch during the run (restored afterwards).  Default:
                 1 when ``batch * neurons <= 2^21`` (per-step tensors too small for threads
                 to pay off; on a busy machine extra threads cost up to 10x), else torch's
-                setting.  For the event kernel: threads over blocks of samples (default:
-                one per CPU, at most one per sample).
+                setting.  For the event kernel: numba threads, one block of samples each
+                (default: one per CPU, at most one per sample).
             method: ``'auto'`` (default): the event-driven CPU kernel
                 (:mod:`netx.engine.event`) when it applies — ``fixed_pt`` on the CPU, numba
                 installed, CUBA groups fed by Dense synapses, no ``return_layers`` — else
