@@ -94,17 +94,28 @@ def test_event_equals_tensor_engine_on_random_chains(seed, scale, reset, affine,
 
 
 @needs_numba
-def test_event_equals_tensor_engine_on_mnist_bias_input(fixtures_dir):
-    engine = Engine(fixtures_dir / "mnist.net")
+@pytest.mark.parametrize("reset", [None, 7])
+def test_event_equals_tensor_engine_on_mnist_bias_input(fixtures_dir, reset, monkeypatch):
+    engine = Engine(fixtures_dir / "mnist.net", reset_interval=reset)
     rng = np.random.default_rng(0)
     bias = rng.integers(0, 2, (12, 784)) * rng.integers(0, 200, (12, 784))
     ref = engine.run(bias, steps=24, input_mode="bias", method="tensor")
-    assert event.plan(engine).weights.dtype == np.int8  # the narrow (int8/int16) path
+    p = event.plan(engine)
+    assert p.weights.dtype == np.int8  # the narrow (int8/int16) path
+    # the held-input path: input neurons grouped by spike train (at most 24 + 1 trains
+    # for 24 steps without resets; far fewer than 784 neurons either way)
+    k, lo, table, trains = event.held_input(p, bias, 24)
+    assert k == 0 and lo == 0 and trains.shape[0] == 24 and 2 <= trains.shape[1] < 60
+    assert table[0] == -1 and table[199] >= 0 and trains[:, table[199]].all()
     for threads in (1, 3):  # one block; three blocks on the threads' own copies
         got = engine.run(bias, steps=24, input_mode="bias", method="event", threads=threads)
         assert got.dtype == np.int64 and ref.shape == (12, 10, 24)  # affine readout: u
         np.testing.assert_array_equal(got, ref)
     assert len(np.unique(ref)) > 10
+    monkeypatch.setattr(event, "HELD_MAX_VALUES", 100)  # too many values: the plain path
+    assert event.held_input(p, bias, 24) is None
+    got = engine.run(bias, steps=24, input_mode="bias", method="event", threads=1)
+    np.testing.assert_array_equal(got, ref)
 
 
 @needs_numba
@@ -131,7 +142,8 @@ def test_uncompiled_kernel_equals_compiled():
     calls = []
     real = event._kernel
     try:
-        event._kernel = lambda: (calls.append(1), (event._samples, event._blocks))[1]
+        event._kernel = lambda: (calls.append(1), (event._samples, event._blocks,
+                                                    event._value_trains))[1]
         plain = engine.run(x, method="event")
     finally:
         event._kernel = real

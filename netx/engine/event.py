@@ -178,25 +178,27 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
     x = np.ascontiguousarray(x, dtype=np.int64)
     batch = x.shape[1] if timed else x.shape[0]
     if timed:
-        data, bias_rows = x, np.zeros((batch, 0), dtype=np.int64)
+        data, bias_mant = x, np.zeros((batch, 0), dtype=np.int64)
     else:
-        data = np.zeros((0, batch, 0), dtype=np.int64)
-        bias_rows = np.asarray(fp.scaled_bias(x, 6).numpy() if x.size else x, dtype=np.int64)
+        data, bias_mant = np.zeros((0, batch, 0), dtype=np.int64), x
     out = np.zeros((batch, steps, p.out_n), dtype=np.int64)
+    held = None if timed else held_input(p, x, steps)
+    if held is None:
+        held = (-1, 0, np.zeros(0, np.int64), np.zeros((steps, 0), np.int8))
     # the synapses' sums in the narrowest integer type that provably holds every partial sum
     # (16-bit sums: twice the SIMD lanes of 32-bit ones)
     data_max = int(np.abs(x).max()) if timed and x.size else 0
     bound = p.spike_bound + p.data_gain * data_max
     sum_type = next(d for d in (np.int16, np.int32, np.int64) if bound < np.iinfo(d).max)
     sum_proto = np.zeros(int(p.n_out.sum()) if p.n_out.size else 0, dtype=sum_type)
-    args = (steps, data, bias_rows, p.i_decay, p.v_decay, p.vth, p.bias, p.src_lo, p.n_in,
+    args = (steps, data, bias_mant, p.i_decay, p.v_decay, p.vth, p.bias, p.src_lo, p.n_in,
             p.dst_lo, p.n_out, p.w_off, p.exp, p.weights, p.input_lo, p.input_n, p.reset_lo,
             p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, p.group_lo,
-            p.group_hi, p.group_memoryless, sum_proto)
+            p.group_hi, p.group_memoryless, sum_proto, *held)
     n = max(1, min(batch, int(threads) if threads else os.cpu_count() or 1))
     if numba is not None:
         n = min(n, numba.config.NUMBA_NUM_THREADS)
-    samples, blocks = _kernel()
+    samples, blocks, _ = _kernel()
     if n == 1:  # (the parallel wrapper compiles only when first needed: about 10 s)
         samples(0, batch, *args, False)
         return out.transpose(1, 0, 2)
@@ -208,6 +210,115 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
     finally:
         numba.set_num_threads(saved)
     return out.transpose(1, 0, 2)
+
+
+#: ``input_mode='bias'``: the data are the input layer's bias mantissas, with this exponent
+INPUT_BIAS_EXP = 6
+
+#: the held-input path tabulates the input layer for at most this many distinct bias values
+HELD_MAX_VALUES = 4096
+
+
+def held_input(p: EventPlan, mant: np.ndarray, steps: int) -> Optional[tuple]:
+    """Group the input layer's neurons by their spike train, for ``input_mode='bias'``.
+
+    With the data as a constant bias, an input neuron's spike train depends on its bias
+    mantissa alone (its current input is 0, and the layer's decays and threshold are
+    uniform).  The trains of the distinct mantissas are computed once per run, and neurons
+    with equal trains form a class.  Per sample, the kernel sums each class's fan-out rows
+    once; per step it then adds or subtracts whole class sums (a few dozen for MNIST-like
+    images) instead of the rows of every input neuron whose spike changed, and it skips the
+    input layer's neuron updates.  Exact: the synapse's sum is the same integer.
+
+    Args:
+        p: the network plan.
+        mant: ``(B, n)`` int64 bias mantissas of the input layer (``bias_exp`` 6).
+        steps: time steps of the run.
+    Returns:
+        ``(k, lo, table, trains)`` for the kernel -- ``k`` the synapse reading the
+        input layer, ``table[m - lo]`` the class of mantissa ``m`` (-1: never spikes),
+        ``trains`` ``(steps, C)`` int8 the spikes of each class -- or ``None`` when the
+        network or the data does not allow it.
+    """
+    lo_in, hi_in = p.input_lo, p.input_lo + p.input_n
+    if p.input_lo < 0 or mant.size == 0 or steps < 1 or p.out_lo == p.input_lo:
+        return None
+    readers = [k for k in range(len(p.src_lo))
+               if p.src_lo[k] >= 0 and p.src_lo[k] < hi_in
+               and p.src_lo[k] + p.n_in[k] > lo_in]
+    into = [k for k in range(len(p.src_lo))
+            if p.src_lo[k] >= 0 and p.dst_lo[k] < hi_in and p.dst_lo[k] + p.n_out[k] > lo_in]
+    if (len(readers) != 1 or into or p.src_lo[readers[0]] != lo_in
+            or p.n_in[readers[0]] != p.input_n):
+        return None
+    params = (p.i_decay[lo_in:hi_in], p.v_decay[lo_in:hi_in], p.vth[lo_in:hi_in])
+    if any((a != a[0]).any() for a in params):
+        return None
+    lo, hi = int(mant.min()), int(mant.max())
+    if hi - lo >= HELD_MAX_VALUES:
+        return None
+    phase = -1
+    for r in range(len(p.reset_lo)):
+        if p.reset_lo[r] == lo_in and p.reset_interval > 0:
+            phase = int(p.reset_phase[r])
+    values = np.arange(lo, hi + 1, dtype=np.int64)
+    trains = np.zeros((len(values), steps), np.int8)
+    _kernel()[2](values, steps, int(params[0][0]), int(params[1][0]), int(params[2][0]),
+                 p.reset_interval, phase, trains)
+    packed = np.ascontiguousarray(np.packbits(trains, axis=1))  # one bytes key per train
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+    _, first, table = np.unique(keys, return_index=True, return_inverse=True)
+    distinct = trains[first]
+    silent = ~distinct.any(axis=1)
+    if len(distinct) - int(silent.sum()) >= p.input_n:
+        return None  # no two input neurons can share a train: nothing to gain
+    renumber = np.where(silent, -1, np.cumsum(~silent) - 1)
+    return (int(readers[0]), lo, renumber[table.reshape(-1)].astype(np.int64),
+            np.ascontiguousarray(distinct[~silent].T, dtype=np.int8))
+
+
+def _value_trains(mant, steps, i_decay, v_decay, vth, reset_interval, reset_phase, trains):
+    """``trains[i, t]``: the spike at step ``t`` of an input neuron with bias mantissa
+    ``mant[i]`` and no current input, reset when ``(t + 1) % reset_interval ==
+    reset_phase`` (as :func:`_samples` steps it)."""
+    for i in range(mant.shape[0]):
+        bias = shift_int(mant[i], INPUT_BIAS_EXP)
+        u = 0
+        v = 0
+        for t in range(steps):
+            if reset_interval > 0 and (t + 1) % reset_interval == reset_phase:
+                u = 0
+                v = 0
+            u, v, spike = cuba_neuron_step(u, v, 0, i_decay, v_decay, vth, bias)
+            trains[i, t] = 1 if spike else 0
+    return 0
+
+
+def _update_sum(target, w_k, m, now, before, on, off):
+    """Bring a synapse's sum ``target`` (``m`` values) from the source spikes ``before`` to
+    ``now`` (0/1 each; ``w_k`` their fan-out rows): add the rows of inputs that started and
+    subtract those that stopped when fewer changed than are set, else rebuild from the set
+    ones.  ``on`` / ``off``: scratch of at least ``len(now)``."""
+    n_set = 0
+    n_changed = 0
+    for j in range(now.shape[0]):
+        n_set += now[j]
+        n_changed += now[j] != before[j]
+    n_on = 0
+    n_off = 0
+    if n_changed < n_set:  # branch-free lists of the changed inputs
+        for j in range(now.shape[0]):
+            on[n_on] = j
+            off[n_off] = j
+            n_on += now[j] > before[j]
+            n_off += now[j] < before[j]
+    else:  # rebuild from the set inputs
+        target[:] = 0
+        for j in range(now.shape[0]):
+            on[n_on] = j
+            n_on += now[j]
+    _add_rows(target, w_k, m, on, n_on, 1)
+    _add_rows(target, w_k, m, off, n_off, -1)
 
 
 def _add_rows(target, w_k, m, rows, n_rows, sign):
@@ -256,10 +367,11 @@ def _step_neurons(u, v, s, a, i_decay, v_decay, vth, bias, no_current_memory):
         s[i] = 1 if sp else 0
 
 
-def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo, n_in,
+def _samples(b0, b1, steps, data, bias_mant, i_decay, v_decay, vth, bias, src_lo, n_in,
              dst_lo, n_out, w_off, exp, weights, input_lo, input_n, reset_lo, reset_hi,
              reset_phase, reset_interval, out_lo, out_u, out, group_lo, group_hi,
-             group_memoryless, sum_proto, private):
+             group_memoryless, sum_proto, held_k, held_lo, held_table,
+             held_trains, private):
     """Run samples ``b0 .. b1 - 1`` (arguments as :func:`run` prepares them).  Plain Python
     over :mod:`netx.fixed_point`'s scalar functions; :func:`_kernel` compiles it.
 
@@ -268,6 +380,10 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
     is updated by the rows of the changed ones (added for a new spike, subtracted for one
     that stopped); otherwise it is rebuilt from the rows of the set ones.  Integer sums are
     exact, so both give the same value.
+
+    With the held-input classes (:func:`held_input`; ``held_k >= 0``), synapse ``held_k``
+    reads the classes' trains instead of the input layer's spikes, with each class's rows
+    summed once per sample, and the input layer is not stepped.
     """
     size, n_syn, t_data = i_decay.shape[0], src_lo.shape[0], data.shape[0]
     if private:  # this thread's own copies: every view of a shared array updates its
@@ -280,10 +396,17 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
     sum_lo = np.zeros(n_syn + 1, np.int64)
     for k in range(n_syn):
         sum_lo[k + 1] = sum_lo[k] + n_out[k]
-    width = max(1, n_in.max()) if n_syn > 0 else 1
+    n_cls = held_trains.shape[1]
+    width = max(1, n_in.max(), n_cls) if n_syn > 0 else 1
     on = np.zeros(width, np.int64)  # rows to add / to subtract this step
     off = np.zeros(width, np.int64)
     a = np.zeros(size, np.int64)
+    m_held = n_out[held_k] if held_k >= 0 else 0
+    cls_sums = np.zeros(n_cls * m_held, sum_proto.dtype)  # per class: its rows summed
+    no_spikes = np.zeros(n_cls, np.int8)
+    members = np.zeros(input_n, np.int64)  # the input neurons, ordered by class
+    first = np.zeros(n_cls + 1, np.int64)  # class c: members[first[c]:first[c + 1]]
+    fill = np.zeros(n_cls + 1, np.int64)
     for b in range(b0, b1):
         u = np.zeros(size, np.int64)
         v = np.zeros(size, np.int64)
@@ -291,8 +414,27 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
         s_old = np.zeros(size, np.int8)  # spikes the sums were built from
         sums = sum_proto.copy()
         bias_b = bias.copy()
-        if bias_rows.shape[1] > 0:  # input_mode='bias': this sample's input biases
-            bias_b[input_lo:input_lo + input_n] = bias_rows[b]
+        if bias_mant.shape[1] > 0:  # input_mode='bias': this sample's input biases
+            for j in range(input_n):
+                bias_b[input_lo + j] = shift_int(bias_mant[b, j], INPUT_BIAS_EXP)
+        if held_k >= 0:  # sum each class's fan-out rows
+            first[:] = 0
+            for j in range(input_n):
+                first[held_table[bias_mant[b, j] - held_lo] + 1] += 1  # (class -1: slot 0)
+            first[0] = 0
+            for c in range(n_cls):
+                first[c + 1] += first[c]
+            fill[:] = first
+            for j in range(input_n):
+                c = held_table[bias_mant[b, j] - held_lo]
+                if c >= 0:
+                    members[fill[c]] = j
+                    fill[c] += 1
+            cls_sums[:] = 0
+            w_in = weights[w_off[held_k]:w_off[held_k] + input_n * m_held]
+            for c in range(n_cls):
+                _add_rows(cls_sums[c * m_held:(c + 1) * m_held], w_in, m_held,
+                          members[first[c]:], first[c + 1] - first[c], 1)
         for t in range(steps):
             a[:] = 0
             # synapses: the previous step's spikes (or data) -> this step's input
@@ -300,29 +442,13 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
                 m, dst, src = n_out[k], dst_lo[k], src_lo[k]
                 w_k = weights[w_off[k]:w_off[k] + n_in[k] * m]
                 target = sums[sum_lo[k]:sum_lo[k + 1]]
-                if src >= 0:  # (views of the source: the loops vectorise)
-                    now = s[src:src + n_in[k]]
-                    before = s_old[src:src + n_in[k]]
-                    n_set = 0
-                    n_changed = 0
-                    for j in range(now.shape[0]):
-                        n_set += now[j]
-                        n_changed += now[j] != before[j]
-                    n_on = 0
-                    n_off = 0
-                    if n_changed < n_set:  # branch-free lists of the changed inputs
-                        for j in range(now.shape[0]):
-                            on[n_on] = j
-                            off[n_off] = j
-                            n_on += now[j] > before[j]
-                            n_off += now[j] < before[j]
-                    else:  # rebuild from the set inputs
-                        target[:] = 0
-                        for j in range(now.shape[0]):
-                            on[n_on] = j
-                            n_on += now[j]
-                    _add_rows(target, w_k, m, on, n_on, 1)
-                    _add_rows(target, w_k, m, off, n_off, -1)
+                if k == held_k:  # the classes' trains, one step late, and their sums
+                    _update_sum(target, cls_sums, m,
+                                held_trains[t - 1] if t >= 1 else no_spikes,
+                                held_trains[t - 2] if t >= 2 else no_spikes, on, off)
+                elif src >= 0:  # (views of the source: the loops vectorise)
+                    _update_sum(target, w_k, m, s[src:src + n_in[k]],
+                                s_old[src:src + n_in[k]], on, off)
                 else:
                     target[:] = 0
                     if 1 <= t <= t_data:
@@ -351,6 +477,8 @@ def _samples(b0, b1, steps, data, bias_rows, i_decay, v_decay, vth, bias, src_lo
                         v[reset_lo[r]:reset_hi[r]] = 0
             for g in range(group_lo.shape[0]):  # (on views: the loops vectorise)
                 lo, hi = group_lo[g], group_hi[g]
+                if held_k >= 0 and lo == input_lo:
+                    continue  # the input layer: its trains are held_trains
                 _step_neurons(u[lo:hi], v[lo:hi], s[lo:hi], a[lo:hi], i_decay[lo:hi],
                               v_decay[lo:hi], vth[lo:hi], bias_b[lo:hi], group_memoryless[g])
             for o in range(out.shape[2]):
@@ -383,8 +511,9 @@ def _rebind(fn, **helpers):
 
 
 def _kernel():
-    """``(samples, blocks)``: :func:`_samples` and :func:`_blocks` compiled (each on its
-    first call, once per process) with the scalar equations inlined.
+    """``(samples, blocks, trains)``: :func:`_samples`, :func:`_blocks` and
+    :func:`_value_trains` compiled (each on its first call, once per process) with the
+    scalar equations inlined.
 
     The machine code is cached on disk under ``$NETX_CACHE_DIR`` (default
     ``~/.cache/netx``) in a folder named by a hash of the equations' and this module's
@@ -396,10 +525,12 @@ def _kernel():
     step = inline(_rebind(fp.cuba_neuron_step, decay_int=decay))
     shift = inline(_rebind(fp.shift_int))
     add_rows = inline(_add_rows)
+    update_sum = inline(_rebind(_update_sum, _add_rows=add_rows))
     step_neurons = inline(_rebind(_step_neurons, cuba_neuron_step=step))
     sources = [inspect.getsource(f) for f in (fp.decay_int, fp.cuba_neuron_step,
-                                              fp.shift_int, _add_rows, _step_neurons,
-                                              _samples, _blocks)]
+                                              fp.shift_int, _add_rows, _update_sum,
+                                              _step_neurons, _value_trains, _samples,
+                                              _blocks)]
     key = hashlib.sha1("".join(sources + [numba.__version__]).encode()).hexdigest()[:16]
     root = os.environ.get("NETX_CACHE_DIR") or os.path.join(os.path.expanduser("~"),
                                                            ".cache", "netx")
@@ -407,11 +538,13 @@ def _kernel():
     numba.config.CACHE_DIR = os.path.join(root, "numba-" + key)
     try:
         samples = numba.njit(nogil=True, cache=True)(
-            _rebind(_samples, shift_int=shift, _add_rows=add_rows,
+            _rebind(_samples, shift_int=shift, _add_rows=add_rows, _update_sum=update_sum,
                     _step_neurons=step_neurons))
+        trains = numba.njit(nogil=True, cache=True)(
+            _rebind(_value_trains, cuba_neuron_step=step, shift_int=shift))
         blocks = numba.njit(nogil=True, cache=True, parallel=True)(
             _rebind(_blocks, _samples=samples, prange=numba.prange))
     finally:
         numba.config.CACHE_DIR = saved
-    _KERNEL.append((samples, blocks))
+    _KERNEL.append((samples, blocks, trains))
     return _KERNEL[0]
