@@ -660,32 +660,52 @@ def adrf_step(state: AdrfState, a_real: Tensor, a_imag: Tensor, sin_decay: IntLi
 # equations as :func:`decay`, :func:`cuba_current`, :func:`cuba_voltage` and
 # :func:`cuba_step`, written without tensors (only integer operators), and the tests assert
 # they agree with the tensor form bit for bit.  They also run as ordinary Python.
+#
+# Every intermediate value fits in 32 bits and passes through :func:`int32`, which the
+# compiled kernel replaces by a native int32 cast: the compiler then keeps the loops in
+# 32-bit SIMD lanes (twice the lanes of int64, with native multiplies and arithmetic
+# shifts, which AVX2 lacks for int64).
+def int32(x: int) -> int:
+    """``x`` wrapped into signed 32 bits (two's complement): :func:`wrap_int32` of one
+    integer.  In the scalar form below it changes a value only where Lava's int32
+    arithmetic wraps (the current update); elsewhere the value already fits."""
+    return ((x + 2 ** 31) & (2 ** 32 - 1)) - 2 ** 31
+
+
 def decay_int(x: int, d: int) -> int:
-    """:func:`decay` of one integer: ``x * (4096 - d) / 4096`` rounded toward zero."""
-    p = x * (DECAY_UNITY - d)  # |p| < 2^37
-    # floor((p + 4095) / 4096) for p < 0 is the quotient rounded toward zero (branch-free)
-    return (p + ((p >> 63) & (DECAY_UNITY - 1))) >> DECAY_BITS
+    """:func:`decay` of one integer: ``x * (4096 - d) / 4096`` rounded toward zero, for
+    ``|x| < 2^31`` and ``0 <= d <= 4096`` (the state is 24 bits).
+
+    With ``k = 4096 - d`` it is ``(x >> 12) * k + (((x & 4095) * k + c) >> 12)``, where
+    ``c = 4095`` for negative ``x`` turns the floor into rounding toward zero: the product
+    ``x * k`` (up to 2^36) is never formed, and every term fits in 32 bits.
+    """
+    k = int32(DECAY_UNITY - d)
+    high = int32(int32(x >> DECAY_BITS) * k)
+    low = int32(int32((x & (DECAY_UNITY - 1)) * k) + (DECAY_UNITY - 1 if x < 0 else 0))
+    return int32(high + int32(low >> DECAY_BITS))
 
 
 def cuba_neuron_step(u: int, v: int, a_in: int, i_decay: int, v_decay: int, vth: int,
                      bias: int) -> tuple[int, int, bool]:
     """:func:`cuba_step` of one neuron: returns ``(u, v, spike)`` after the step.
 
-    ``vth`` and ``bias`` on the state grid (as :func:`threshold` and :func:`scaled_bias`).
+    ``u`` and ``v`` are 24-bit state; ``vth`` and ``bias`` on the state grid (as
+    :func:`threshold` and :func:`scaled_bias`), ``|bias| < 2^30``; ``a_in`` any integer
+    (only ``a_in mod 2^32`` matters, as in Lava's int32 arithmetic).
     """
-    x = decay_int(u, i_decay) + (a_in << ACT_SHIFT)
-    x = ((x + 2 ** 31) & (2 ** 32 - 1)) - 2 ** 31  # wrap_int32
+    x = int32(decay_int(u, i_decay) + int32(a_in << ACT_SHIFT))  # wrap_int32
     if x > STATE_MAX:  # wrap_state (a single wrap)
-        x -= 2 * STATE_MAX
+        x = int32(x - 2 * STATE_MAX)
     elif x <= -STATE_MAX:
-        x += 2 * STATE_MAX
-    y = decay_int(v, v_decay) + x + bias
+        x = int32(x + 2 * STATE_MAX)
+    y = int32(int32(decay_int(v, v_decay) + x) + bias)  # |y| < 2^24 + |bias|: no wrap
     if y > STATE_MAX - 1:  # saturate_state
-        y = STATE_MAX - 1
+        y = int32(STATE_MAX - 1)
     elif y < -(STATE_MAX - 1):
-        y = -(STATE_MAX - 1)
+        y = int32(-(STATE_MAX - 1))
     if y > vth:
-        return x, 0, True
+        return x, int32(0), True
     return x, y, False
 
 

@@ -707,6 +707,11 @@ class Engine:
                               f"ALIF), not '{self.net.layers[0].neuron.type}'", layer=0,
                               key="neuron/type")
         plan = self._event_plan(method, return_layers)
+        if plan is not None and not event.accepts(x.numpy(), timed):
+            if method == "event":
+                raise EngineError("method='event' cannot run this: bias mantissas of 2^24 "
+                                  "or more exceed its int32 neuron step", key="method")
+            plan = None
         if plan is not None:
             return self._run_event(plan, x, int(steps), timed, batched, progress, threads)
         run = self._run if self.fused else self._run_general

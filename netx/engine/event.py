@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import List, Optional
 
 import numpy as np
+import torch
 
 from .. import fixed_point as fp
 from ..fixed_point import DECAY_UNITY, cuba_neuron_step, shift_int
@@ -54,7 +55,8 @@ def available() -> bool:
 
 @dataclass
 class EventPlan:
-    """Flat arrays describing a network for the kernel (all int64 unless noted).
+    """Flat arrays describing a network for the kernel (int64 unless noted; the neuron
+    parameters ``i_decay``, ``v_decay``, ``vth`` and ``bias`` are int32).
 
     Neurons are numbered as in the engine's fused state ``(N,)``.  Synapse ``k`` reads
     neurons ``src_lo[k] .. src_lo[k] + n_in[k] - 1`` (``src_lo = -1``: the data) and adds
@@ -125,11 +127,16 @@ def plan(engine) -> Optional[EventPlan]:
     cat = lambda i: np.array([r[i] for r in syn], dtype=np.int64)  # noqa: E731
     first, last = nodes[0], nodes[-1]
     resets = [n for n in nodes if n.reset_offset is not None]
-    i64 = lambda t: np.ascontiguousarray(t.cpu().numpy().astype(np.int64))  # noqa: E731
+    i32 = lambda t: np.ascontiguousarray(t.cpu().numpy().astype(np.int32))  # noqa: E731
+    decays = torch.cat([engine._i_decay.reshape(-1), engine._v_decay.reshape(-1)])
+    bias = engine._bias(engine._bias_mant)
+    if (decays.numel() and (int(decays.min()) < 0 or int(decays.max()) > DECAY_UNITY)
+            or not _fits_state_step(bias, engine._vth)):
+        return None  # outside the int32 form of the neuron step
     return EventPlan(
         size=int(engine.size),
-        i_decay=i64(engine._i_decay), v_decay=i64(engine._v_decay), vth=i64(engine._vth),
-        bias=i64(engine._bias(engine._bias_mant)),
+        i_decay=i32(engine._i_decay), v_decay=i32(engine._v_decay), vth=i32(engine._vth),
+        bias=i32(bias),
         src_lo=cat(0), n_in=cat(1), dst_lo=cat(2), n_out=cat(3),
         w_off=np.array(offs, dtype=np.int64), exp=cat(5),
         weights=np.concatenate(rows) if rows else np.zeros(0, wdt),
@@ -144,6 +151,20 @@ def plan(engine) -> Optional[EventPlan]:
         reset_interval=int(engine.reset_interval or 0),
         out_lo=last.start, out_n=last.size, out_u=bool(last.affine),
         **_bounds(syn, first.start if first.kind == "input" else -1))
+
+
+def _fits_state_step(bias, vth) -> bool:
+    """Whether biases and thresholds (state grid) suit the int32 scalar neuron step
+    (:func:`netx.fixed_point.cuba_neuron_step`: ``|bias| < 2^30``; ``vth`` in int32)."""
+    bias, vth = torch.as_tensor(bias), torch.as_tensor(vth)
+    return ((bias.numel() == 0 or int(bias.abs().max()) < 2 ** 30)
+            and (vth.numel() == 0 or int(vth.abs().max()) < 2 ** 31))
+
+
+def accepts(x: np.ndarray, timed: bool) -> bool:
+    """Whether the kernel can run data ``x`` (as :func:`run` takes it): bias mantissas must
+    give ``|bias| < 2^30`` on the state grid; any spike or graded data will do."""
+    return timed or x.size == 0 or int(np.abs(x).max()) < 2 ** (30 - INPUT_BIAS_EXP)
 
 
 def _bounds(syn, input_lo: int) -> dict:
@@ -400,7 +421,7 @@ def _samples(b0, b1, steps, data, bias_mant, i_decay, v_decay, vth, bias, src_lo
     width = max(1, n_in.max(), n_cls) if n_syn > 0 else 1
     on = np.zeros(width, np.int64)  # rows to add / to subtract this step
     off = np.zeros(width, np.int64)
-    a = np.zeros(size, np.int64)
+    a = np.zeros(size, np.int32)  # (only a mod 2^32 matters: Lava wraps a << 6 to int32)
     m_held = n_out[held_k] if held_k >= 0 else 0
     cls_sums = np.zeros(n_cls * m_held, sum_proto.dtype)  # per class: its rows summed
     no_spikes = np.zeros(n_cls, np.int8)
@@ -408,8 +429,8 @@ def _samples(b0, b1, steps, data, bias_mant, i_decay, v_decay, vth, bias, src_lo
     first = np.zeros(n_cls + 1, np.int64)  # class c: members[first[c]:first[c + 1]]
     fill = np.zeros(n_cls + 1, np.int64)
     for b in range(b0, b1):
-        u = np.zeros(size, np.int64)
-        v = np.zeros(size, np.int64)
+        u = np.zeros(size, np.int32)  # (24-bit state in 32-bit lanes)
+        v = np.zeros(size, np.int32)
         s = np.zeros(size, np.int8)  # spikes of the previous step
         s_old = np.zeros(size, np.int8)  # spikes the sums were built from
         sums = sum_proto.copy()
@@ -468,7 +489,8 @@ def _samples(b0, b1, steps, data, bias_mant, i_decay, v_decay, vth, bias, src_lo
                         a_k[o] += shift_int(np.int64(target[o]), e)
             s_old[:] = s
             if input_lo >= 0 and t < t_data:  # data reaches the input layer directly
-                a[input_lo:input_lo + input_n] = data[t, b]
+                for j in range(input_n):
+                    a[input_lo + j] = data[t, b, j]
             if reset_interval > 0:
                 phase = (t + 1) % reset_interval
                 for r in range(reset_lo.shape[0]):
@@ -500,6 +522,11 @@ def _blocks(edges, *args):
 _KERNEL: List = []
 
 
+def _int32(x):
+    """:func:`netx.fixed_point.int32` compiled: a native int32 cast (truncation)."""
+    return np.int32(x)
+
+
 def _rebind(fn, **helpers):
     """A copy of ``fn`` whose global names ``helpers`` (name -> numba-compiled function)
     refer to compiled versions of the scalar functions it calls (numba cannot call plain
@@ -521,13 +548,14 @@ def _kernel():
     if _KERNEL:
         return _KERNEL[0]
     inline = numba.njit(inline="always")
-    decay = inline(_rebind(fp.decay_int))
-    step = inline(_rebind(fp.cuba_neuron_step, decay_int=decay))
+    cast = inline(_int32)
+    decay = inline(_rebind(fp.decay_int, int32=cast))
+    step = inline(_rebind(fp.cuba_neuron_step, decay_int=decay, int32=cast))
     shift = inline(_rebind(fp.shift_int))
     add_rows = inline(_add_rows)
     update_sum = inline(_rebind(_update_sum, _add_rows=add_rows))
     step_neurons = inline(_rebind(_step_neurons, cuba_neuron_step=step))
-    sources = [inspect.getsource(f) for f in (fp.decay_int, fp.cuba_neuron_step,
+    sources = [inspect.getsource(f) for f in (_int32, fp.decay_int, fp.cuba_neuron_step,
                                               fp.shift_int, _add_rows, _update_sum,
                                               _step_neurons, _value_trains, _samples,
                                               _blocks)]
