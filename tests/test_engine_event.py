@@ -38,6 +38,12 @@ def test_scalar_cuba_step_equals_tensor_form(u, v, a, i_decay, v_decay, vth, bia
     assert got == (int(state.u), int(state.v), bool(spike))
 
 
+@given(x=st.integers(-2 ** 31 + 1, 2 ** 31 - 1), d=st.integers(0, 4096))
+def test_scalar_decay_equals_tensor_form(x, d):
+    """The split form (no 36-bit product) rounds toward zero like :func:`fp.decay`."""
+    assert fp.decay_int(x, d) == int(fp.decay(torch.tensor(x), d))
+
+
 @given(x=st.integers(-2 ** 40, 2 ** 40), e=st.integers(-8, 8))
 def test_scalar_weight_exp_equals_tensor_form(x, e):
     assert fp.shift_int(x, e) == int(fp.apply_weight_exp(torch.tensor(x), e))
@@ -116,6 +122,18 @@ def test_event_equals_tensor_engine_on_mnist_bias_input(fixtures_dir, reset, mon
     assert event.held_input(p, bias, 24) is None
     got = engine.run(bias, steps=24, input_mode="bias", method="event", threads=1)
     np.testing.assert_array_equal(got, ref)
+
+
+@needs_numba
+def test_bias_data_beyond_the_int32_step_use_the_tensor_engine(fixtures_dir):
+    engine = Engine(fixtures_dir / "mnist.net")
+    bias = np.zeros((2, 784), dtype=np.int64)
+    bias[:, :5] = 2 ** 24  # << 6 = 2^30: outside the int32 neuron step
+    with pytest.raises(EngineError, match="int32"):
+        engine.run(bias, steps=4, input_mode="bias", method="event")
+    np.testing.assert_array_equal(engine.run(bias, steps=4, input_mode="bias"),
+                                  engine.run(bias, steps=4, input_mode="bias",
+                                             method="tensor"))
 
 
 @needs_numba
