@@ -9,8 +9,10 @@ neuron with :func:`netx.fixed_point.cuba_neuron_step` (the scalar form of the CU
 compiled here, not rewritten).  Each synapse keeps its weighted spike sum from step to step
 and updates it by the rows of the inputs whose spike changed, when those are fewer than the
 set ones.  Weights and sums use the narrowest integer types that provably hold them (int8
-weights and int16 sums for ``mnist.net``).  Blocks of a batch's samples run on numba's
-threads (``prange``).
+weights and int16 sums for ``mnist.net``); the neuron state is int32, which the scalar
+step is written for.  A bias-driven input layer is not stepped: its neurons are grouped by
+spike train (:func:`held_input`).  Blocks of a batch's samples run on numba's threads
+(``prange``).
 
 Scope (anything else runs on the tensor engine): ``fixed_pt`` on the CPU, CUBA neuron groups
 fed by Dense synapses (``input``, ``dense``, ``dense_rec``, affine readout, a final
