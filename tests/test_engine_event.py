@@ -108,6 +108,7 @@ def test_event_equals_tensor_engine_on_mnist_bias_input(fixtures_dir, reset, mon
     ref = engine.run(bias, steps=24, input_mode="bias", method="tensor")
     p = event.plan(engine)
     assert p.weights.dtype == np.int8  # the narrow (int8/int16) path
+    assert (p.dot_off >= 0).tolist() == [False, False, True]  # the 10-class readout: dots
     # the held-input path: input neurons grouped by spike train (at most 24 + 1 trains
     # for 24 steps without resets; far fewer than 784 neurons either way)
     k, lo, table, trains = event.held_input(p, bias, 24)

@@ -78,6 +78,7 @@ class EventPlan:
     w_off: np.ndarray
     exp: np.ndarray
     weights: np.ndarray  # int8/16/32/64 (the narrowest that holds them): fan-out rows
+    dot_off: np.ndarray  # synapses with few outputs: their weights per output, or -1
     input_lo: int  # the input layer's first neuron (-1: no input layer)
     input_n: int
     group_lo: np.ndarray  # the neuron groups (layers): first neuron, one past the last
@@ -126,6 +127,12 @@ def plan(engine) -> Optional[EventPlan]:
         offs.append(off)
         rows.append(r[4].reshape(-1).astype(wdt))
         off += r[4].size
+    dot_offs = []  # few outputs: also the weights per output (dot products over the inputs)
+    for r in syn:
+        dot_offs.append(off if 0 <= r[0] and r[3] <= DOT_MAX_OUT else -1)
+        if dot_offs[-1] >= 0:
+            rows.append(r[4].T.reshape(-1).astype(wdt))
+            off += r[4].size
     cat = lambda i: np.array([r[i] for r in syn], dtype=np.int64)  # noqa: E731
     first, last = nodes[0], nodes[-1]
     resets = [n for n in nodes if n.reset_offset is not None]
@@ -141,6 +148,7 @@ def plan(engine) -> Optional[EventPlan]:
         bias=i32(bias),
         src_lo=cat(0), n_in=cat(1), dst_lo=cat(2), n_out=cat(3),
         w_off=np.array(offs, dtype=np.int64), exp=cat(5),
+        dot_off=np.array(dot_offs, dtype=np.int64),
         weights=np.concatenate(rows) if rows else np.zeros(0, wdt),
         input_lo=first.start if first.kind == "input" else -1, input_n=first.size,
         group_lo=np.array([n.start for n in nodes], dtype=np.int64),
@@ -215,7 +223,7 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
     sum_type = next(d for d in (np.int16, np.int32, np.int64) if bound < np.iinfo(d).max)
     sum_proto = np.zeros(int(p.n_out.sum()) if p.n_out.size else 0, dtype=sum_type)
     args = (steps, data, bias_mant, p.i_decay, p.v_decay, p.vth, p.bias, p.src_lo, p.n_in,
-            p.dst_lo, p.n_out, p.w_off, p.exp, p.weights, p.input_lo, p.input_n, p.reset_lo,
+            p.dst_lo, p.n_out, p.w_off, p.dot_off, p.exp, p.weights, p.input_lo, p.input_n, p.reset_lo,
             p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, p.group_lo,
             p.group_hi, p.group_memoryless, sum_proto, *held)
     n = max(1, min(batch, int(threads) if threads else os.cpu_count() or 1))
@@ -240,6 +248,10 @@ INPUT_BIAS_EXP = 6
 
 #: the held-input path tabulates the input layer for at most this many distinct bias values
 HELD_MAX_VALUES = 4096
+
+#: a synapse with at most this many outputs (a classifier readout) computes its sums as dot
+#: products over all inputs: cheaper than finding the changed inputs and adding short rows
+DOT_MAX_OUT = 16
 
 
 def held_input(p: EventPlan, mant: np.ndarray, steps: int) -> Optional[tuple]:
@@ -391,7 +403,7 @@ def _step_neurons(u, v, s, a, i_decay, v_decay, vth, bias, no_current_memory):
 
 
 def _samples(b0, b1, steps, data, bias_mant, i_decay, v_decay, vth, bias, src_lo, n_in,
-             dst_lo, n_out, w_off, exp, weights, input_lo, input_n, reset_lo, reset_hi,
+             dst_lo, n_out, w_off, dot_off, exp, weights, input_lo, input_n, reset_lo, reset_hi,
              reset_phase, reset_interval, out_lo, out_u, out, group_lo, group_hi,
              group_memoryless, sum_proto, held_k, held_lo, held_table,
              held_trains, private):
@@ -469,6 +481,14 @@ def _samples(b0, b1, steps, data, bias_mant, i_decay, v_decay, vth, bias, src_lo
                     _update_sum(target, cls_sums, m,
                                 held_trains[t - 1] if t >= 1 else no_spikes,
                                 held_trains[t - 2] if t >= 2 else no_spikes, on, off)
+                elif dot_off[k] >= 0:  # few outputs: one dot product each
+                    now = s[src:src + n_in[k]]
+                    for o in range(m):
+                        w_o = weights[dot_off[k] + o * n_in[k]:dot_off[k] + (o + 1) * n_in[k]]
+                        acc = 0
+                        for j in range(n_in[k]):
+                            acc += w_o[j] * now[j]
+                        target[o] = acc
                 elif src >= 0:  # (views of the source: the loops vectorise)
                     _update_sum(target, w_k, m, s[src:src + n_in[k]],
                                 s_old[src:src + n_in[k]], on, off)
