@@ -223,9 +223,9 @@ def run(p: EventPlan, x: np.ndarray, steps: int, timed: bool,
     sum_type = next(d for d in (np.int16, np.int32, np.int64) if bound < np.iinfo(d).max)
     sum_proto = np.zeros(int(p.n_out.sum()) if p.n_out.size else 0, dtype=sum_type)
     args = (steps, data, bias_mant, p.i_decay, p.v_decay, p.vth, p.bias, p.src_lo, p.n_in,
-            p.dst_lo, p.n_out, p.w_off, p.dot_off, p.exp, p.weights, p.input_lo, p.input_n, p.reset_lo,
-            p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out, p.group_lo,
-            p.group_hi, p.group_memoryless, sum_proto, *held)
+            p.dst_lo, p.n_out, p.w_off, p.dot_off, p.exp, p.weights, p.input_lo, p.input_n,
+            p.reset_lo, p.reset_hi, p.reset_phase, p.reset_interval, p.out_lo, p.out_u, out,
+            p.group_lo, p.group_hi, p.group_memoryless, sum_proto, *held)
     n = max(1, min(batch, int(threads) if threads else os.cpu_count() or 1))
     if numba is not None:
         n = min(n, numba.config.NUMBA_NUM_THREADS)
