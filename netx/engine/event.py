@@ -562,7 +562,10 @@ def _rebind(fn, **helpers):
 def _kernel():
     """``(samples, blocks, trains)``: :func:`_samples`, :func:`_blocks` and
     :func:`_value_trains` compiled (each on its first call, once per process) with the
-    scalar equations inlined.
+    scalar equations inlined.  The row helpers (:func:`_add_rows`, :func:`_update_sum`) are
+    compiled once per argument types and called, not inlined at every call site: that cut
+    the first compilation from about 25 to 19 s (12 to 8 s for the parallel wrapper) at
+    the same speed.
 
     The machine code is cached on disk under ``$NETX_CACHE_DIR`` (default
     ``~/.cache/netx``) in a folder named by a hash of the equations' and this module's
@@ -574,8 +577,9 @@ def _kernel():
     decay = inline(_rebind(fp.decay_int, int32=cast))
     step = inline(_rebind(fp.cuba_neuron_step, decay_int=decay, int32=cast))
     shift = inline(_rebind(fp.shift_int))
-    add_rows = inline(_add_rows)
-    update_sum = inline(_rebind(_update_sum, _add_rows=add_rows))
+    called = numba.njit(nogil=True)  # compiled once per argument types, then called
+    add_rows = called(_add_rows)
+    update_sum = called(_rebind(_update_sum, _add_rows=add_rows))
     step_neurons = inline(_rebind(_step_neurons, cuba_neuron_step=step))
     sources = [inspect.getsource(f) for f in (_int32, fp.decay_int, fp.cuba_neuron_step,
                                               fp.shift_int, _add_rows, _update_sum,
