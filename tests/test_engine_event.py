@@ -126,6 +126,33 @@ def test_event_equals_tensor_engine_on_mnist_bias_input(fixtures_dir, reset, mon
 
 
 @needs_numba
+@pytest.mark.parametrize("seed,reset", [(0, None), (1, 4), (2, 9)])
+def test_held_input_classes_on_random_bias_networks(seed, reset):
+    """Input layer (random uniform decays/threshold) -> Dense 20 (recurrent) -> Dense 6, fed
+    by signed bias mantissas: the held-input path runs and equals the tensor engine."""
+    rng = np.random.default_rng(seed)
+    neuron = lambda n: spec.CubaNeuron(i_decay=int(rng.integers(0, 4097)),  # noqa: E731
+                                       v_decay=int(rng.integers(0, 4097)),
+                                       vth_mant=int(rng.integers(5, 60)))
+    net = spec.validate(spec.Network(layers=[
+        spec.InputLayer(shape=(30,), neuron=neuron(30)),
+        spec.RecurrentDenseLayer(shape=(20,), neuron=neuron(20),
+                                 weight=rng.integers(-40, 41, (20, 30)).astype(np.float32),
+                                 weight_rec=rng.integers(-20, 21, (20, 20)).astype(np.float32)),
+        spec.DenseLayer(shape=(6,), neuron=neuron(6),
+                        weight=rng.integers(-40, 41, (6, 20)).astype(np.float32))]))
+    engine = Engine(net, reset_interval=reset)
+    bias = rng.integers(-40, 120, (9, 30)) * rng.integers(0, 2, (9, 30))
+    held = event.held_input(event.plan(engine), bias, 30)
+    assert held is not None and held[3].shape[1] < 30  # fewer classes than input neurons
+    ref = engine.run(bias, steps=30, input_mode="bias", method="tensor")
+    assert ref.sum() > 0
+    for threads in (1, 2):
+        got = engine.run(bias, steps=30, input_mode="bias", method="event", threads=threads)
+        np.testing.assert_array_equal(got, ref)
+
+
+@needs_numba
 def test_bias_data_beyond_the_int32_step_use_the_tensor_engine(fixtures_dir):
     engine = Engine(fixtures_dir / "mnist.net")
     bias = np.zeros((2, 784), dtype=np.int64)
