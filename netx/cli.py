@@ -203,7 +203,6 @@ def bench(net_path: str, steps: int = 100, batch: int = 1000,
     Lava runs one sample at a time, so its batch throughput equals its single-sample rate
     (measured once, excluding start-up).  Returns one dict per backend.
     """
-    from .runner import run
     net = spec.read(net_path)
     mode = input_mode or _default_mode(net)
     results = []

@@ -179,7 +179,6 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
                                       f"(CUBA or ALIF), not '{net.layers[0].neuron.type}'",
                                       path=path, layer=0, key="neuron/type")
             lnet.in_layer.neuron.bias_mant.init = np.asarray(sample, dtype=np.int64)
-        monitors = []
         if affine:
             mon = Monitor()
             mon.probe(target=last.neuron.u, num_steps=steps)
