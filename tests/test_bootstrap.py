@@ -170,6 +170,20 @@ def test_training_noise_matches_measured_rate_spread():
     assert torch.equal(sampler.eval()(probe), torch.full_like(probe, 0.5))  # eval: no noise
 
 
+def test_noise_gain_scales_the_measured_spread():
+    # the same binomial SNN-like samples fitted with gain 1 and gain 2: the same knots, and the
+    # stored noise scale doubles (gain 2 = twice the SNN's rate variance in ANN training)
+    gen = torch.Generator().manual_seed(1)
+    z = torch.rand(50_000, generator=gen) * 2.4 - 0.2
+    a = torch.distributions.Binomial(16, (z / 2).clamp(0, 1)).sample() / 16
+    fitted = [_fit(z, a, noise_gain=gain) for gain in (1.0, 2.0)]
+    assert float(fitted[0].noise_scale) == pytest.approx(1 / 16, rel=0.1)
+    assert torch.equal(fitted[0].x_points, fitted[1].x_points)
+    assert float(fitted[1].noise_scale) == pytest.approx(2 * float(fitted[0].noise_scale), rel=1e-6)
+    with pytest.raises(ValueError, match="noise_gain"):
+        AnnSampler(noise_gain=-1)
+
+
 def test_sampler_needs_a_fit_and_survives_silence():
     sampler = AnnSampler()
     with pytest.raises(RuntimeError, match="not fitted"):

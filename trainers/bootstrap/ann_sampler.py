@@ -19,9 +19,9 @@ neuron's float units, threshold = ``threshold``) and the spike rate in spikes pe
    saturation point -- the last segment extended up to the saturation level, but no further
    than the median input of the top samples (rate > high edge) when most of those saturate;
 5. blend the knots with the previous fit (``blend`` = weight of the new fit; 1 replaces it);
-6. measure the spread of the SNN rates around the fit (``noise_scale``), which ANN mode
-   reproduces as Gaussian noise while training (``noise=True``), so the ANN trains under the
-   SNN's rate variability.
+6. measure the spread of the SNN rates around the fit (``noise_scale``, times ``noise_gain``),
+   which ANN mode reproduces as Gaussian noise while training (``noise=True``), so the ANN
+   trains under the SNN's rate variability.
 
 ``forward(z)`` evaluates ``f``: 0 below the zero crossing, the saturation level above the
 saturation point, linear
@@ -94,6 +94,8 @@ class AnnSampler(torch.nn.Module):
         noise: in training mode, add to the ANN rate a zero-mean Gaussian noise whose variance
             ``noise_scale * f (top - f) / top`` reproduces the spread of the SNN's rates around
             the fit (``noise_scale`` is measured at each FIT); no noise in eval mode.
+        noise_gain: multiplier of the measured spread stored in ``noise_scale`` (1 reproduces
+            the SNN's variance; larger values regularise the ANN harder).
         eps: smallest spacing between knots along ``z``.
 
     Buffers: ``x_points`` / ``y_points`` (``num_centers + 2`` knots; ``y`` runs from 0 to 1),
@@ -102,7 +104,7 @@ class AnnSampler(torch.nn.Module):
 
     def __init__(self, num_centers: int = 5, sample_range: Sequence[float] = (0.1, 0.9),
                  blend: float = 0.8, max_samples: int = 1_000_000, eps: float = 1e-5,
-                 noise: bool = True) -> None:
+                 noise: bool = True, noise_gain: float = 1.0) -> None:
         super().__init__()
         if num_centers < 1:
             raise ValueError(f"num_centers must be >= 1, got {num_centers}")
@@ -118,7 +120,10 @@ class AnnSampler(torch.nn.Module):
         self.register_buffer("y_points", torch.zeros(num_centers + 2))
         self.register_buffer("fitted", torch.zeros((), dtype=torch.uint8))
         self.register_buffer("noise_scale", torch.zeros(()))
+        if noise_gain < 0:
+            raise ValueError(f"noise_gain must be >= 0, got {noise_gain}")
         self.noise = bool(noise)
+        self.noise_gain = float(noise_gain)
         self._z: list = []
         self._a: list = []
         self._active_steps: Optional[Tensor] = None  # time steps in which anything spiked
@@ -181,7 +186,7 @@ class AnnSampler(torch.nn.Module):
         x_new, y_new = self.knots(z, a, level)
         weight = self.blend if bool(self.fitted) else 1.0
         self._set(x_new, y_new, weight)
-        scale = self.residual_scale(z, a, x_new, y_new)
+        scale = self.noise_gain * self.residual_scale(z, a, x_new, y_new)
         self.noise_scale.fill_(weight * scale + (1 - weight) * float(self.noise_scale))
         return True
 
@@ -293,4 +298,4 @@ class AnnSampler(torch.nn.Module):
 
     def extra_repr(self) -> str:
         return (f"num_centers={self.num_centers}, sample_range={self.sample_range}, "
-                f"blend={self.blend}, fitted={bool(self.fitted)}")
+                f"blend={self.blend}, noise_gain={self.noise_gain}, fitted={bool(self.fitted)}")
