@@ -111,6 +111,8 @@ class AnnSampler(torch.nn.Module):
         lo, hi = float(sample_range[0]), float(sample_range[1])
         if not 0 <= lo < hi <= 1:
             raise ValueError(f"sample_range must satisfy 0 <= low < high <= 1, got {sample_range}")
+        if noise_gain < 0:
+            raise ValueError(f"noise_gain must be >= 0, got {noise_gain}")
         self.num_centers = int(num_centers)
         self.sample_range = (lo, hi)
         self.blend = float(blend)
@@ -120,8 +122,6 @@ class AnnSampler(torch.nn.Module):
         self.register_buffer("y_points", torch.zeros(num_centers + 2))
         self.register_buffer("fitted", torch.zeros((), dtype=torch.uint8))
         self.register_buffer("noise_scale", torch.zeros(()))
-        if noise_gain < 0:
-            raise ValueError(f"noise_gain must be >= 0, got {noise_gain}")
         self.noise = bool(noise)
         self.noise_gain = float(noise_gain)
         self._z: list = []
