@@ -36,9 +36,10 @@ from bootstrap_step import load_example
 from trainers import bootstrap  # noqa: E402  (bootstrap_step put the checkout on sys.path)
 
 Mode = bootstrap.Mode
+BlockModes = bootstrap.routine.BlockModes
 
 
-def run_blocks(net, x: torch.Tensor, modes: List[Mode], start: int = 0) -> torch.Tensor:
+def run_blocks(net, x: torch.Tensor, modes: List[Mode], start: int) -> torch.Tensor:
     """Blocks ``start ..`` of ``net`` on ``x`` (``NCT``) with one mode each; ``(N, C, T)`` out."""
     for block, mode in zip(net.blocks[start:], modes):
         x = block(x, mode=mode)
@@ -98,17 +99,15 @@ def main(argv=None) -> None:
     net.load_state_dict(torch.load(args.network))
     net.eval()
     torch.manual_seed(args.seed)
-    steps = net.time_steps
+    datasets = {"training": example.MNISTDataset(train=True),
+                "test": example.MNISTDataset(train=False)}
     with torch.no_grad():
-        for name, train in (("training", True), ("test", False)):
-            data = example.MNISTDataset(train=train)
-            x = data.images.reshape(len(data), -1, 1)
-            ann = accuracy(run_blocks(net, x, [Mode.ANN] * len(net.blocks)), data.labels)
-            snn = accuracy(run_blocks(net, x.repeat(1, 1, steps), [Mode.SNN] * len(net.blocks)),
-                           data.labels)
+        for name, data in datasets.items():
+            ann, snn = (accuracy(net(data.images, BlockModes(mode)), data.labels)
+                        for mode in (Mode.ANN, Mode.SNN))
             print(f"{name} accuracy: ANN {ann:.1f} %, SNN {snn:.1f} %")
-        test = example.MNISTDataset(train=False)
-        rows = layer_variants(net, test.images, test.labels, steps, args.repeats)
+        test = datasets["test"]
+        rows = layer_variants(net, test.images, test.labels, net.time_steps, args.repeats)
     keys = [k for k in rows[0] if k != "block"]
     print("| block (earlier SNN, later ANN) | " + " | ".join(keys) + " |")
     print("|---" * (len(keys) + 1) + "|")
