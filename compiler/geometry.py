@@ -194,20 +194,21 @@ class LayerGeom:
 
 
 # --------------------------------------------------------------------------- weights
-def weight_width(arrays: Sequence[np.ndarray], profile: HwProfile) -> int:
-    """Bits a synapse of these (integer-valued) weights needs, capped at the profile's width.
+def integer_weight_width(arrays: Sequence[np.ndarray]) -> Optional[int]:
+    """Bits a synapse of these integer-valued weights needs, uncapped; ``None`` when there are
+    no weights or some are not integers (or beyond 2^40).
 
     Lava stores weights with a sign mode per matrix; the width counts the sign bit only for
     mixed-sign weights, and drops trailing zero bits shared by all weights (Lava's
-    ``num_weight_bits``).  Non-integer (float) weights take the profile's full width.
+    ``num_weight_bits``).
     """
     ws = [np.asarray(a, dtype=np.float64).ravel() for a in arrays if a is not None]
     ws = [w for w in ws if w.size]
     if not ws:
-        return profile.weight_bits
+        return None
     w = np.concatenate(ws)
     if not np.all(np.isfinite(w)) or not np.all(w == np.round(w)) or np.abs(w).max() > 2 ** 40:
-        return profile.weight_bits
+        return None
     m = w.astype(np.int64)
     nz = m[m != 0]
     if nz.size == 0:
@@ -221,7 +222,14 @@ def weight_width(arrays: Sequence[np.ndarray], profile: HwProfile) -> int:
         bits = max((-lo - 1).bit_length(), hi.bit_length()) + 1
     else:
         bits = max(abs(lo), abs(hi)).bit_length()
-    return int(min(max(bits, 1), profile.weight_bits))
+    return int(max(bits, 1))
+
+
+def weight_width(arrays: Sequence[np.ndarray], profile: HwProfile) -> int:
+    """Bits a synapse of these weights takes on the profile: :func:`integer_weight_width`
+    capped at the profile's width; non-integer (float) weights take the full width."""
+    bits = integer_weight_width(arrays)
+    return profile.weight_bits if bits is None else min(bits, profile.weight_bits)
 
 
 def _synapse_bits(layer: spec.Layer, profile: HwProfile) -> int:

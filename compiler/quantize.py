@@ -29,6 +29,7 @@ import hw_profiles
 from hw_profiles import HwProfile
 from netx import spec
 
+from .geometry import integer_weight_width
 from .report import QuantizeReport, QuantLayerReport
 
 WEIGHT_FIELDS = ("weight", "weight_rec", "weight_imag")
@@ -197,6 +198,35 @@ def quantize_neuron(neuron: spec.Neuron, profile: HwProfile) -> Tuple[spec.Neuro
     return dataclasses.replace(neuron, **changes), notes
 
 
+def profile_fit_warnings(net: spec.Network, profile: HwProfile) -> List[str]:
+    """What a fixed-point network stores that the profile cannot hold as it is (the pass
+    leaves such a network unchanged, so it only reports): weights wider than
+    ``profile.weight_bits`` (by :func:`~compiler.geometry.integer_weight_width`), bias
+    mantissas outside the signed ``bias_mant_bits`` range, delays beyond ``delay_bits``.
+    Thresholds are not checked: one at or above ``2**threshold_mant_bits`` is the never-firing
+    convention (see :func:`quantize_neuron`)."""
+    out: List[str] = []
+    bmax = 2 ** (profile.bias_mant_bits - 1)
+    dmax = 2 ** profile.delay_bits - 1
+    for i, layer in enumerate(net.layers):
+        weights = _weights_of(layer)
+        bits = integer_weight_width([np.atleast_1d(np.asarray(v)) for _, v in weights])
+        if bits is not None and bits > profile.weight_bits:
+            out.append(f"layer {i} ({layer.kind}): weights need {bits} bits, the "
+                       f"{profile.name} synapse holds {profile.weight_bits}")
+        bias = getattr(layer, "bias", None) if layer.kind != "input" else None
+        if bias is not None and np.size(bias):
+            b = np.asarray(bias, dtype=np.float64)
+            if b.min() < -bmax or b.max() > bmax - 1:
+                out.append(f"layer {i} ({layer.kind}): bias mantissas span [{b.min():.0f}, "
+                           f"{b.max():.0f}], the {profile.name} range is [{-bmax}, {bmax - 1}]")
+        delay = getattr(layer, "delay", None) if layer.kind != "input" else None
+        if delay is not None and np.size(delay) and np.max(delay) > dmax:
+            out.append(f"layer {i} ({layer.kind}): delays up to {np.max(delay):.0f}, the "
+                       f"{profile.name} maximum is {dmax}")
+    return out
+
+
 # --------------------------------------------------------------------------- the pass
 def quantize(net: spec.Network, profile: Union[str, HwProfile] = "loihi2", *,
              force: bool = False, weight_exp: bool = True
@@ -219,7 +249,8 @@ def quantize(net: spec.Network, profile: Union[str, HwProfile] = "loihi2", *,
     reason = float_reason(net)
     if reason is None and not force:
         return net, QuantizeReport(float_input=False,
-                                   reason="all weights and neuron parameters are integers")
+                                   reason="all weights and neuron parameters are integers",
+                                   warnings=profile_fit_warnings(net, profile))
     if reason is None:
         reason = "forced"
     out = copy.copy(net)

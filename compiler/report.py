@@ -75,17 +75,22 @@ class QuantLayerReport(_Report):
 @dataclass
 class QuantizeReport(_Report):
     """Outcome of the quantize pass: ``float_input`` says whether the file was float (and
-    ``reason`` why); already fixed-point files pass through unchanged."""
+    ``reason`` why); already fixed-point files pass through unchanged, with ``warnings`` for
+    what in them does not fit the profile (``--force-quantize`` requantizes them)."""
 
     float_input: bool
     reason: str
     layers: List[QuantLayerReport] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
 
     def to_table(self) -> str:
         head = f"quantize: {'float network quantized' if self.float_input else 'unchanged'}" \
                f" ({self.reason})"
         if not self.float_input:
-            return head
+            lines = [f"warning: {w}" for w in self.warnings]
+            if lines:
+                lines.append("warning: --force-quantize requantizes the network to fit")
+            return "\n".join([head] + lines)
         rows = [[str(r.index), r.kind, r.action, "-" if r.weight_exp is None else str(r.weight_exp),
                  "-" if r.weight_bits is None else str(r.weight_bits), r.sign_mode or "-",
                  _pct(r.clipped_fraction), f"{r.max_abs_error:.4g}", f"{r.rms_error:.4g}",

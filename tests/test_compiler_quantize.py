@@ -108,7 +108,7 @@ def test_conv_exponent_is_fixed_at_zero_and_clips():
 def test_lava_dl_fixtures_pass_through_unchanged(fixtures_dir, tmp_path, name):
     net = spec.read(fixtures_dir / name)
     q, rep = quantize(net, "loihi2")
-    assert q is net and not rep.float_input
+    assert q is net and not rep.float_input and rep.warnings == []
     out = tmp_path / name
     cnet, crep = compiler.compile(fixtures_dir / name, profile="loihi2", output=out)
     back = spec.read(out)
@@ -116,6 +116,30 @@ def test_lava_dl_fixtures_pass_through_unchanged(fixtures_dir, tmp_path, name):
     assert spec.deep_equal(back.simulation, net.simulation)
     assert back.extras["compiler"]["profile"] in (b"loihi2", "loihi2")
     assert "quantize" not in back.extras["compiler"]
+
+
+def test_fixed_point_network_that_does_not_fit_is_kept_and_reported():
+    cuba = spec.CubaNeuron(i_decay=4096, v_decay=0, vth_mant=80)
+    net = spec.Network(layers=[
+        spec.InputLayer(shape=(2,)),
+        # 13-bit mixed-sign mantissas (shared trailing zeros do not count: 2 * 4096 needs 1 bit)
+        spec.DenseLayer(shape=(2,), neuron=cuba, weight=np.array([[4095, -1], [0, 3]], np.float32),
+                        bias=np.array([4095, -4097], np.float32)),
+        spec.DenseLayer(shape=(1,), neuron=cuba, weight=np.array([[8192, 0]], np.float32),
+                        delay=np.array([64], np.float32)),
+    ], simulation=spec.Simulation(Ts=1.0, tSample=8))
+    q, rep = quantize(net, "loihi2")
+    assert q is net and not rep.float_input
+    assert rep.warnings == [
+        "layer 1 (dense): weights need 13 bits, the loihi2 synapse holds 8",
+        "layer 1 (dense): bias mantissas span [-4097, 4095], the loihi2 range is [-4096, 4095]",
+        "layer 2 (dense): delays up to 64, the loihi2 maximum is 63",
+    ]
+    table = rep.to_table().splitlines()
+    assert table[1:] == [f"warning: {w}" for w in rep.warnings] + [
+        "warning: --force-quantize requantizes the network to fit"]
+    fq, frep = quantize(net, "loihi2", force=True)
+    assert frep.float_input and quantize(fq, "loihi2")[1].warnings == []
 
 
 def test_compile_round_trip_keeps_partition(tmp_path):
