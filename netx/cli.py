@@ -286,11 +286,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
     import matplotlib.pyplot as plt
 
     from .engine import Engine
-    net = spec.read(args.net)
     x = _load_array(args.input)
-    eng = Engine(net, reset_interval=args.reset_interval, reset_offset=args.reset_offset)
-    mode = args.input_mode or _default_mode(net)
-    _, traces = eng.run(x, steps=args.steps, input_mode=mode, return_layers=True)
+    eng = Engine(args.net, reset_interval=args.reset_interval, reset_offset=args.reset_offset)
+    net = eng.net
+    _, traces = eng.run(x, steps=args.steps, input_mode=args.input_mode, return_layers=True)
     if traces[0].spikes.ndim > len(spec.lava_shape(tuple(net.layers[traces[0].index].shape))) + 1:
         traces = [dataclasses.replace(t, spikes=t.spikes[0]) for t in traces]
     fig, axes = plt.subplots(len(traces), 1, sharex=True,
@@ -335,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--steps", type=int, help="time steps (default: from the input)")
         p.add_argument("--input-mode", choices=("spikes", "bias"),
                        help="spikes: (..., T) into the input neuron; bias: the input "
-                            "neuron's bias mantissa (default for run: spikes)")
+                            "neuron's bias mantissa (default: spikes)")
         p.add_argument("--reset-interval", type=int, help="reset neurons every N steps")
         p.add_argument("--reset-offset", type=int, default=0)
         p.add_argument("--device", default="cpu", help="engine device (cpu, cuda)")
@@ -357,7 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=100)
     p.add_argument("--batch", type=int, default=1000)
     p.add_argument("--backends", default="engine,lava", help="comma list (engine, lava)")
-    p.add_argument("--input-mode", choices=("spikes", "bias"))
+    p.add_argument("--input-mode", choices=("spikes", "bias"),
+                   help="of the random input (default: bias where the input layer has a "
+                        "neuron, else spikes)")
     p.add_argument("--device", default="cpu")
     p.set_defaults(func=cmd_bench)
 
@@ -375,8 +376,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the ``netx`` console script; returns the exit status."""
     try:
         args = build_parser().parse_args(argv)
-        if getattr(args, "input_mode", None) is None and args.command == "run":
-            args.input_mode = "spikes"
+        if getattr(args, "input_mode", None) is None and args.command in ("run", "plot"):
+            args.input_mode = "spikes"  # the same input file works for both
         return int(args.func(args) or 0)
     except NetxFormatError as exc:
         print(f"error: {exc}", file=sys.stderr)

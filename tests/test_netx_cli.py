@@ -109,6 +109,23 @@ def test_plot_writes_a_png_raster(tmp_path, fixtures_dir):
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
+def test_plot_takes_the_same_spike_input_as_run(tmp_path, fixtures_dir, capsys):
+    """mnist.net's input layer has a neuron; plot, like run, still defaults to spike input,
+    and a wrong input names the file."""
+    net = str(fixtures_dir / "mnist.net")
+    np.save(tmp_path / "x.npy", np.random.default_rng(0).random((784, 8)) < 0.3)
+    assert main(["run", net, "--input", str(tmp_path / "x.npy")]) == 0
+    assert main(["plot", net, "--input", str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "raster.png")]) == 0
+    assert (tmp_path / "raster.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+    np.save(tmp_path / "bad.npy", np.zeros((100, 5)))
+    assert main(["plot", net, "--input", str(tmp_path / "bad.npy"), "-o",
+                 str(tmp_path / "bad.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {net}: key 'input': ") and len(err.strip().splitlines()) == 1
+
+
 def test_bench_engine_prints_a_table(fixtures_dir, capsys):
     assert main(["bench", str(fixtures_dir / "recurrent_example.net"), "--steps", "20",
                  "--batch", "8", "--backends", "engine"]) == 0
