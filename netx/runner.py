@@ -71,8 +71,8 @@ def run(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
     Returns:
         Shaped ``([B,] *lava_shape(out), T)``, by the kind of the last layer: spikes (bool);
         graded messages (int64) of a sigma-delta layer (a ``sigma_output`` readout sends its
-        running sum); the current ``u`` of an affine readout (int64; float64 for the
-        engine in ``floating_pt``); float64 group means for a final ``average`` layer
+        running sum); the current ``u`` of an affine readout (int64; float64 in
+        ``floating_pt``); float64 group means for a final ``average`` layer
         (engine).  With ``return_layers`` a tuple ``(output, traces)``.
 
     Raises:
@@ -147,6 +147,7 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
             steps = int(net.simulation.tSample)
         else:
             raise ValueError("steps is required for input_mode='bias'")
+    floating = _mode_of(run_cfg) == "floating_pt"  # currents as float64, as the engine's
     if run_cfg is None or isinstance(run_cfg, str):
         run_cfg = hdf5.run_config(run_cfg or "fixed_pt")
     samples = x if batched else x[None]
@@ -206,9 +207,11 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
                           for row in probes]
         finally:
             lnet.stop()
-        outs.append(out.astype(np.int64) if affine else out)
+        if affine:
+            out = out.astype(np.float64) if floating else _as_int(out)
+        outs.append(out)
         if return_layers:
-            traces_all.append([_lava_trace(i, net.layers[i], d)
+            traces_all.append([_lava_trace(i, net.layers[i], d, floating)
                                for i, d in zip(lnet.layer_index, layer_data)])
     result = np.stack(outs) if batched else outs[0]
     if not return_layers:
@@ -247,15 +250,20 @@ def _trace_vars(neuron: Any) -> List[Tuple[str, Any]]:
     return out
 
 
-def _lava_trace(index: int, layer: spec.Layer, data: dict) -> Any:
+def _lava_trace(index: int, layer: spec.Layer, data: dict, floating: bool = False) -> Any:
     """A :class:`netx.engine.LayerTrace` from the recorded Vars (spikes bool, or int64 graded
-    messages of a sigma-delta layer; states int64 where integral)."""
+    messages of a sigma-delta layer; ``u``/``v`` float64 in ``floating_pt``; states int64
+    where integral)."""
     from .engine import LayerTrace
     graded = support.neuron_plan(layer, index).graded
+
+    def current(a: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        return a.astype(np.float64) if floating and a is not None else _maybe_int(a)
+
     s = data["s"]
     return LayerTrace(index=index, kind=layer.kind,
                       spikes=_as_int(s) if graded else s.astype(bool),
-                      u=_maybe_int(data.get("u")), v=_maybe_int(data.get("v")),
+                      u=current(data.get("u")), v=current(data.get("v")),
                       state={k: _maybe_int(data[k]) for k in TRACE_STATE if k in data})
 
 

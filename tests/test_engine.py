@@ -386,6 +386,23 @@ def test_engine_equals_lava_floating_pt_on_recurrent_example(fixtures_dir):
         np.testing.assert_allclose(a.v, b.v, rtol=0, atol=1e-9)
 
 
+@pytest.mark.lava
+@pytest.mark.skipif(not HAS_LAVA, reason="needs lava-nc")
+def test_affine_readout_and_currents_are_float64_on_both_backends_in_floating_pt(fixtures_dir):
+    rng = np.random.default_rng(3)
+    img = rng.integers(0, 2, 784) * rng.integers(0, 200, 784)
+    path = fixtures_dir / "mnist.net"  # dense layers, affine readout
+    kw = dict(steps=8, input_mode="bias", run_cfg="floating_pt", return_layers=True)
+    lava, lava_tr = netx.run(path, img, backend="lava", **kw)
+    ours, our_tr = netx.run(path, img, **kw)
+    assert lava.dtype == ours.dtype == np.float64
+    assert np.abs(ours).max() > 0
+    np.testing.assert_allclose(ours, lava, rtol=0, atol=1e-6)
+    for a, b in zip(our_tr, lava_tr):
+        assert a.u.dtype == b.u.dtype == np.float64 and a.v.dtype == b.v.dtype == np.float64
+        np.testing.assert_allclose(a.u, b.u, rtol=0, atol=1e-6)
+
+
 # --------------------------------------------------------------------------- reference
 def _reference_run(net: spec.Network, x: np.ndarray, reset=None) -> list:
     """Straightforward per-layer loop with fp.cuba_step in int64 (no fast path): the spikes
