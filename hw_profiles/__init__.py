@@ -118,8 +118,10 @@ _INT_MIN = {  # smallest allowed value of each integer key
     "input_axons_per_core": 1, "output_axons_per_core": 1, "weight_bits": 1,
     "threshold_mant_bits": 1, "decay_bits": 1, "state_bits": 2, "bias_mant_bits": 1,
     "bias_exp_bits": 0, "delay_bits": 0, "graded_spike_bits": 0,
-    "weight_exp_min": -64, "weight_exp_max": -64,
+    "weight_exp_min": -7, "weight_exp_max": -7,
 }
+#: the .net format's weight exponent range (``neuron/wgtExp``, docs/spec.md)
+WEIGHT_EXP_RANGE = (-7, 7)
 
 
 def available() -> list[str]:
@@ -159,6 +161,10 @@ def _check(data: dict, path: Path) -> HwProfile:
     if values["weight_exp_min"] > values["weight_exp_max"]:
         raise ProfileError(f"weight_exp_min ({values['weight_exp_min']}) > weight_exp_max "
                            f"({values['weight_exp_max']})", path, "weight_exp_min")
+    if values["weight_exp_max"] > WEIGHT_EXP_RANGE[1]:
+        raise ProfileError(f"must be <= {WEIGHT_EXP_RANGE[1]} (the .net format's wgtExp range is "
+                           f"{WEIGHT_EXP_RANGE[0]}..{WEIGHT_EXP_RANGE[1]}), got "
+                           f"{values['weight_exp_max']}", path, "weight_exp_max")
     return HwProfile(**values, source=str(path))
 
 

@@ -82,6 +82,10 @@ def _write(tmp_path: Path, edit) -> Path:
                  for x in ls], "cores_per_chip", ">= 1"),
     (lambda ls: [x.replace("= -7", "= 9") if x.startswith("weight_exp_min") else x
                  for x in ls], "weight_exp_min", "weight_exp_max"),
+    (lambda ls: [x.replace("= 7", "= 8") if x.startswith("weight_exp_max") else x
+                 for x in ls], "weight_exp_max", "-7..7"),
+    (lambda ls: [x.replace("= -7", "= -9") if x.startswith("weight_exp_min") else x
+                 for x in ls], "weight_exp_min", ">= -7"),
     (lambda ls: ls + ["energy_per_synop_pj = -1.0"], "energy_per_synop_pj", "non-negative"),
 ])
 def test_bad_user_file_names_file_and_key(tmp_path, edit, key, words):

@@ -241,6 +241,138 @@ def test_validate_in_memory_names_layer_and_key() -> None:
     assert str(info.value).startswith("<in-memory network>: layer 1: key 'weight':")
 
 
+@pytest.mark.parametrize("layer,key,value,words", [
+    # a weight that disagrees with the network is the weight's fault, not inFeatures'
+    (2, "weight", np.zeros((512, 512, 2), np.float32), "expected 2 dimensions"),
+    (2, "weight", np.zeros((0,), np.float32), "0 rows"),
+    (2, "weight", np.zeros(512, np.float32), "1 columns but the previous layer outputs [512]"),
+    # documented ranges (docs/spec.md)
+    (1, "neuron/refDelay", 0, "within 1..63, found 0"),
+    (1, "neuron/refDelay", 1000, "within 1..63, found 1000"),
+    (1, "neuron/wgtExp", 99, "within -7..7, found 99"),
+    (1, "neuron/messageBits", -4, "within 0..32, found -4"),
+    (1, "bias", np.zeros((512, 1), np.float32), "found shape (512, 1)"),
+    (3, "weight", np.full((10, 512), 1e30, np.float32), "smaller than 2^31"),
+    (1, "bias", np.full(512, -3e9), "smaller than 2^31"),
+])
+def test_bad_value_blames_its_own_key(fixtures_dir: Path, tmp_path: Path, layer: int, key: str,
+                                      value, words: str) -> None:
+    path = _copy(fixtures_dir, tmp_path)
+    with h5py.File(path, "a") as f:
+        if key in f[f"layer/{layer}"]:
+            del f[f"layer/{layer}/{key}"]
+        f[f"layer/{layer}/{key}"] = value
+    err = _error(path)
+    assert (err.layer, err.key) == (layer, key) and words in err.reason, str(err)
+
+
+def test_inFeatures_disagreeing_with_a_consistent_weight(fixtures_dir: Path,
+                                                         tmp_path: Path) -> None:
+    path = _copy(fixtures_dir, tmp_path)
+    with h5py.File(path, "a") as f:
+        del f["layer/2/inFeatures"]
+        f["layer/2/inFeatures"] = 100
+    err = _error(path)
+    assert (err.layer, err.key) == (2, "inFeatures")
+    assert err.reason == "says 100 but the weight implies 512"
+
+
+def test_conv_groups_zero_blames_groups(fixtures_dir: Path, tmp_path: Path) -> None:
+    path = _copy(fixtures_dir, tmp_path, "tiny.net")
+    with h5py.File(path, "a") as f:
+        del f["layer/1/groups"]
+        f["layer/1/groups"] = 0
+    err = _error(path)
+    assert (err.layer, err.key) == (1, "groups") and "found 0" in err.reason
+
+
+@pytest.mark.parametrize("key,value,words", [
+    ("simulation/Ts", 0, "step length must be > 0"),
+    ("simulation/tSample", -16, "steps per sample must be >= 1"),
+])
+def test_simulation_values_checked(fixtures_dir: Path, tmp_path: Path, key: str, value,
+                                   words: str) -> None:
+    path = _copy(fixtures_dir, tmp_path)
+    with h5py.File(path, "a") as f:
+        del f[key]
+        f[key] = value
+    err = _error(path)
+    assert (err.layer, err.key) == (None, key) and words in err.reason
+
+
+def test_unknown_major_format_version(fixtures_dir: Path, tmp_path: Path) -> None:
+    path = _copy(fixtures_dir, tmp_path)
+    with h5py.File(path, "a") as f:
+        f.attrs["format_version"] = "2.0"
+    err = _error(path)
+    assert err.key == "format_version" and "'2.0'" in err.reason
+    with h5py.File(path, "a") as f:
+        f.attrs["format_version"] = "1.3"  # a minor revision still reads
+    assert spec.read(path).format_version == "1.3"
+
+
+def test_links_and_empty_datasets_named(fixtures_dir: Path, tmp_path: Path) -> None:
+    path = _copy(fixtures_dir, tmp_path)
+    with h5py.File(path, "a") as f:
+        f["layer/1/note"] = h5py.SoftLink("/nowhere")
+    err = _error(path)
+    assert (err.layer, err.key) == (1, "note") and "'/nowhere' leads nowhere" in err.reason
+
+    path = _copy(fixtures_dir, tmp_path)
+    with h5py.File(path, "a") as f:
+        del f["layer/1/neuron/vThMant"]
+        f["layer/1/neuron/vThMant"] = h5py.ExternalLink("gone.h5", "/v")
+    err = _error(path)
+    assert (err.layer, err.key) == (1, "neuron/vThMant") and "gone.h5" in err.reason
+
+    path = _copy(fixtures_dir, tmp_path)
+    with h5py.File(path, "a") as f:
+        del f["layer/2/shape"]
+        f.create_dataset("layer/2/shape", data=h5py.Empty("i8"))
+    err = _error(path)
+    assert (err.layer, err.key) == (2, "shape") and "empty dataset" in err.reason
+
+    # an empty dataset among the unmodelled keys is kept verbatim and written back
+    path = _copy(fixtures_dir, tmp_path)
+    with h5py.File(path, "a") as f:
+        f.create_dataset("layer/2/meta", data=h5py.Empty("f4"))
+    out = spec.write(spec.read(path), tmp_path / "again.net")
+    with h5py.File(out, "r") as f:
+        assert f["layer/2/meta"].shape is None and f["layer/2/meta"].dtype == np.float32
+
+
+def test_kernel_shaped_pool_weight_accepted() -> None:
+    neuron = spec.CubaNeuron(i_decay=4096, v_decay=4096, vth_mant=10)
+    net = spec.Network(layers=[
+        spec.InputLayer(shape=(2, 4, 4), neuron=neuron),
+        spec.PoolLayer(shape=(2, 2, 2), neuron=neuron, kernel_size=(2, 2), stride=(2, 2),
+                       weight=np.full((1, 1, 2, 2), 64.0)),
+    ])
+    spec.validate(net)
+    net.layers[1].weight = np.full((1, 1, 3, 2), 64.0)
+    with pytest.raises(NetxFormatError) as info:
+        spec.validate(net)
+    assert (info.value.layer, info.value.key) == (1, "weight")
+
+
+@pytest.mark.parametrize("target,words", [
+    ("missing_dir/out.net", "no such directory"),
+    (".", "is a directory"),
+])
+def test_write_to_a_bad_path_names_it(fixtures_dir: Path, tmp_path: Path, target: str,
+                                      words: str) -> None:
+    net = spec.read(fixtures_dir / "mnist.net")
+    with pytest.raises(OSError) as info:
+        spec.write(net, tmp_path / target)
+    assert words in info.value.strerror and str(tmp_path) in info.value.filename
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_directory_is_not_a_file(tmp_path: Path) -> None:
+    err = _error(tmp_path)
+    assert err.reason == "is a directory, not a .net file"
+
+
 # --------------------------------------------------------------------------- property test
 def _mutate(path: Path, data: st.DataObject) -> None:
     """Apply one random structural or byte-level damage to a copy of a valid file."""

@@ -11,10 +11,11 @@ Writes are atomic: a temporary file beside the target, then ``os.replace``.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 from os import PathLike
 from pathlib import Path
-from typing import Any, Dict, Optional, Type, Union
+from typing import Any, Dict, List, Optional, Tuple, Type, Union
 
 import h5py
 import numpy as np
@@ -52,13 +53,28 @@ class _Where:
 
 
 # --------------------------------------------------------------------------- decoding
-def _dataset(group: h5py.Group, name: str, where: _Where, prefix: str = "") -> h5py.Dataset:
-    where.key = prefix + name
+def _member(group: h5py.Group, name: str, where: _Where) -> Union[h5py.Group, h5py.Dataset]:
+    """``group[name]``; a soft or external link that leads nowhere is reported as such
+    (h5py's ``get`` would answer ``None``, as for a missing key)."""
     obj = group.get(name)
     if obj is None:
+        link = group.get(name, getlink=True)
+        if isinstance(link, h5py.SoftLink):
+            raise where.error(f"soft link to {link.path!r} leads nowhere")
+        if isinstance(link, h5py.ExternalLink):
+            raise where.error(f"external link to {link.path!r} in {link.filename!r} cannot "
+                              "be resolved")
         raise where.error("missing")
+    return obj
+
+
+def _dataset(group: h5py.Group, name: str, where: _Where, prefix: str = "") -> h5py.Dataset:
+    where.key = prefix + name
+    obj = _member(group, name, where)
     if not isinstance(obj, h5py.Dataset):
         raise where.error("expected a dataset, found a group")
+    if obj.shape is None:
+        raise where.error("is an empty dataset (h5py.Empty): it holds no value")
     if obj.size > MAX_ELEMENTS:
         raise where.error(f"dataset of {obj.size} elements exceeds the limit of {MAX_ELEMENTS}")
     return obj
@@ -145,12 +161,26 @@ def _decode(ds: h5py.Dataset, kind: str, where: _Where, size: int) -> Any:
 
 
 def _raw(obj: Union[h5py.Group, h5py.Dataset], where: _Where, prefix: str) -> Any:
-    """Unmodelled content, kept verbatim: datasets as numpy values, groups as dicts."""
+    """Unmodelled content, kept verbatim: datasets as numpy values (``h5py.Empty`` for an
+    empty one), groups as dicts."""
+    where.key = prefix
     if isinstance(obj, h5py.Dataset):
-        if obj.size > MAX_ELEMENTS:
-            raise where.error(f"dataset of {obj.size} elements exceeds the limit", prefix)
+        if obj.shape is not None and obj.size > MAX_ELEMENTS:
+            raise where.error(f"dataset of {obj.size} elements exceeds the limit of "
+                              f"{MAX_ELEMENTS}")
         return obj[()]
-    return {k: _raw(v, where, f"{prefix}/{k}") for k, v in obj.items()}
+    return _raw_members(obj, where, prefix + "/", ())
+
+
+def _raw_members(group: h5py.Group, where: _Where, prefix: str, used: Any) -> Dict[str, Any]:
+    """``_raw`` of each member of ``group`` not named in ``used``, keyed by name."""
+    out = {}
+    for name in group.keys():
+        if name in used:
+            continue
+        where.key = prefix + name
+        out[name] = _raw(_member(group, name, where), where, prefix + name)
+    return out
 
 
 def _read_fields(cls: Type, group: h5py.Group, where: _Where, prefix: str, size: int,
@@ -169,8 +199,13 @@ def _read_fields(cls: Type, group: h5py.Group, where: _Where, prefix: str, size:
                 raise where.error("missing")
             continue
         parent, _, name = path.rpartition("/")
-        ds = _dataset(group[parent] if parent else group, name, where, prefix + (
-            parent + "/" if parent else ""))
+        holder = group
+        if parent:
+            where.key = prefix + parent
+            holder = _member(group, parent, where)
+            if not isinstance(holder, h5py.Group):
+                raise where.error("expected a group, found a dataset")
+        ds = _dataset(holder, name, where, prefix + (parent + "/" if parent else ""))
         values[f.name] = _decode(ds, meta["kind"], where, size)
     return values, used
 
@@ -182,11 +217,11 @@ def _read_neuron(group: h5py.Group, where: _Where, size: int) -> Neuron:
     if cls is None:
         raise where.error(f"unknown neuron type {ntype!r}; known: {sorted(NEURON_TYPES)}")
     values, used = _read_fields(cls, group, where, prefix, size)
-    extra = {k: _raw(v, where, prefix + k) for k, v in group.items() if k not in used}
-    return cls(**values, extra=extra)
+    return cls(**values, extra=_raw_members(group, where, prefix, used))
 
 
-def _read_layer(group: h5py.Group, where: _Where) -> Layer:
+def _read_layer(group: h5py.Group, where: _Where) -> Tuple[Layer, Dict[str, int]]:
+    """The layer, and the derived keys the file states (checked by :func:`_check_derived`)."""
     if not isinstance(group, h5py.Group):
         raise where.error("expected a group, found a dataset", key="")
     kind = _decode_str(_dataset(group, "type", where), where)
@@ -202,9 +237,10 @@ def _read_layer(group: h5py.Group, where: _Where) -> Layer:
     neuron = None
     if "neuron" in group:
         where.key = "neuron"
-        if not isinstance(group["neuron"], h5py.Group):
+        neuron_group = _member(group, "neuron", where)
+        if not isinstance(neuron_group, h5py.Group):
             raise where.error("expected a group, found a dataset")
-        neuron = _read_neuron(group["neuron"], where, size)
+        neuron = _read_neuron(neuron_group, where, size)
     if isinstance(values.get("weight"), np.ndarray):
         w = values["weight"]
         if issubclass(cls, DenseLayer) and w.ndim == 1:
@@ -212,20 +248,36 @@ def _read_layer(group: h5py.Group, where: _Where) -> Layer:
         if issubclass(cls, ConvLayer) and w.ndim == 5 and w.shape[-1] == 1:
             values["weight"] = w[..., 0]  # drop SLAYER's time axis
     layer = cls(shape=shape, neuron=neuron, **values)
-    for hkey, attr in _derived_keys(cls).items():
+    stored = {}
+    for hkey in _derived_keys(cls):
         used.add(hkey)
         if hkey in group:
-            where.key = hkey
-            stored = _decode(_dataset(group, hkey, where), "int", where, 0)
-            if not isinstance(layer.weight, np.ndarray) or layer.weight.ndim < 2:
-                break  # the weight itself is reported by validate()
-            if stored != getattr(layer, attr):
-                raise where.error(f"says {stored} but the weight implies {getattr(layer, attr)}")
-    layer.extra = {k: _raw(v, where, k) for k, v in group.items() if k not in used}
-    return layer
+            stored[hkey] = _decode(_dataset(group, hkey, where), "int", where, 0)
+    layer.extra = _raw_members(group, where, "", used)
+    return layer, stored
 
 
-def _read_network(f: h5py.File, where: _Where) -> Network:
+def _check_derived(net: Network, stored: List[Dict[str, int]]) -> None:
+    """The stored ``inFeatures`` / ``outFeatures`` / ``inChannels`` / ``outChannels`` agree
+    with the weights.  Runs after :func:`validate`, so that a weight which disagrees with the
+    network is reported as the weight's fault; a weight too malformed to imply a value is
+    left to :func:`validate`."""
+    for i, (layer, keys) in enumerate(zip(net.layers, stored)):
+        w = getattr(layer, "weight", None)
+        ndim = 4 if isinstance(layer, ConvLayer) else 2
+        if (not isinstance(w, np.ndarray) or w.ndim != ndim or w.size == 0
+                or getattr(layer, "groups", 1) < 1):
+            continue
+        for hkey, value in keys.items():
+            implied = getattr(layer, _derived_keys(type(layer))[hkey])
+            if value != implied:
+                raise NetxFormatError(f"says {value} but the weight implies {implied}",
+                                      layer=i, key=hkey)
+
+
+def _read_network(f: h5py.File, where: _Where) -> Tuple[Network, List[Dict[str, int]]]:
+    """The network, and per layer the derived keys the file states (see
+    :func:`_check_derived`)."""
     where.key = "layer"
     layers_group = f.get("layer")
     if not isinstance(layers_group, h5py.Group):
@@ -239,24 +291,33 @@ def _read_network(f: h5py.File, where: _Where) -> Network:
         raise where.error(f"layer indices must run 0..{len(indices) - 1}; found {indices}")
     if not indices:
         raise where.error("no layers")
-    layers = []
+    layers, stored = [], []
     for i in indices:
         where.layer, where.key = i, None
-        layers.append(_read_layer(layers_group[str(i)], where))
+        layer, keys = _read_layer(_member(layers_group, str(i), where), where)
+        layers.append(layer)
+        stored.append(keys)
     where.layer = None
     simulation = None
     if "simulation" in f:
         where.key = "simulation"
-        if not isinstance(f["simulation"], h5py.Group):
+        sim_group = _member(f, "simulation", where)
+        if not isinstance(sim_group, h5py.Group):
             raise where.error("expected a group, found a dataset")
-        values, _ = _read_fields(Simulation, f["simulation"], where, "simulation/", 0)
+        values, _ = _read_fields(Simulation, sim_group, where, "simulation/", 0)
         simulation = Simulation(**values)
+    where.key = "format_version"
     version = f.attrs.get("format_version")
     if isinstance(version, bytes):
         version = version.decode()
-    extras = {k: _raw(v, where, k) for k, v in f.items() if k not in ROOT_GROUPS}
-    return Network(layers=layers, simulation=simulation,
-                   format_version=None if version is None else str(version), extras=extras)
+    if version is not None and str(version).split(".")[0] != FORMAT_VERSION.split(".")[0]:
+        raise where.error(f"format version {str(version)!r} is not one this reader knows: it "
+                          f"reads version {FORMAT_VERSION.split('.')[0]}.x files and lava-dl "
+                          "files (which carry no version)")
+    extras = _raw_members(f, where, "", ROOT_GROUPS)
+    net = Network(layers=layers, simulation=simulation,
+                  format_version=None if version is None else str(version), extras=extras)
+    return net, stored
 
 
 def read(path: PathType, *, check: bool = True) -> Network:
@@ -272,7 +333,8 @@ def read(path: PathType, *, check: bool = True) -> Network:
     """
     path = Path(path)
     if not path.is_file():
-        raise NetxFormatError("no such file", path=path)
+        raise NetxFormatError("is a directory, not a .net file" if path.is_dir()
+                              else "no such file", path=path)
     try:
         handle = h5py.File(path, "r")
     except OSError as exc:
@@ -280,7 +342,7 @@ def read(path: PathType, *, check: bool = True) -> Network:
     where = _Where()
     try:
         with handle:
-            net = _read_network(handle, where)
+            net, stored = _read_network(handle, where)
     except NetxFormatError as exc:
         raise exc.located(path=path) from None
     except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError,
@@ -289,6 +351,10 @@ def read(path: PathType, *, check: bool = True) -> Network:
                               layer=where.layer, key=where.key) from None
     if check:
         validate(net, path=path)
+    try:
+        _check_derived(net, stored)
+    except NetxFormatError as exc:
+        raise exc.located(path=path) from None
     return net
 
 
@@ -344,10 +410,18 @@ def write(net: Network, path: PathType, *, check: bool = True) -> Path:
 
     Raises:
         NetxFormatError: ``net`` breaks the format (checked before anything is written).
+        OSError: ``path`` is a directory or its directory does not exist (``filename``
+            names it), or the file system refuses the write.
     """
     path = Path(path)
     if check:
         validate(net, path=path)
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, not a file name", str(path))
+    if path.parent.exists() and not path.parent.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is not a directory", str(path.parent))
+    if not path.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such directory", str(path.parent))
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with h5py.File(tmp, "w") as f:

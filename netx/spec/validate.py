@@ -4,9 +4,12 @@
 before encoding, and the Lava builder and engine rely on what it guarantees:
 
 * every layer has a positive shape and at most :data:`MAX_ELEMENTS` neurons;
-* per-neuron parameters have one value per neuron; decays lie in [0, 4096];
-* weights are finite and their shapes agree with the previous layer's output and this
-  layer's shape (dense fan-in, conv channels and output size, pooling output size).
+* per-neuron parameters have one value per neuron; decays lie in [0, 4096], thresholds are
+  >= 0; ``refDelay``, ``wgtExp`` and ``messageBits`` lie in :data:`INT_RANGES`;
+* weights, biases and delays are finite numbers below :data:`MAX_MAGNITUDE` in size, vectors
+  are 1-D, and shapes agree with the previous layer's output and this layer's shape (dense
+  fan-in, conv channels and output size, pooling output size);
+* ``simulation/Ts`` > 0 and ``simulation/tSample`` >= 1.
 """
 
 from __future__ import annotations
@@ -20,13 +23,20 @@ import numpy as np
 from ..errors import NetxFormatError
 from .model import (AverageLayer, ComplexDenseLayer, ConcatLayer, ConvLayer,
                     ConvTransposeLayer, DenseLayer, FlattenLayer, InputLayer,
-                    Layer, Network, Neuron, PoolLayer, RecurrentDenseLayer, UnpoolLayer,
+                    Layer, Network, Neuron, PoolLayer, RecurrentDenseLayer, Simulation,
+                    UnpoolLayer,
                     conv_output_size, input_shapes)
 
 #: refuse layers and datasets larger than this before allocating them (2^30 values).
 MAX_ELEMENTS = 2 ** 30
 DECAY_MAX = 4096
 DECAY_KEYS = ("iDecay", "vDecay", "thDecay", "refDecay", "sinDecay", "cosDecay")
+#: ranges of the neuron groups' integer keys (docs/spec.md; Loihi: refractory 1..63 steps,
+#: weight exponent -7..7, graded payloads of up to 32 bits)
+INT_RANGES = {"refDelay": (1, 63), "wgtExp": (-7, 7), "messageBits": (0, 32)}
+#: weights, biases and delays must be smaller than this in size: Lava and the engine compute
+#: in (at most) 32-bit integers, and a larger value cannot be held even as a float network's
+MAX_MAGNITUDE = 2.0 ** 31
 
 
 def _fail(reason: str, layer: Optional[int], key: Optional[str]) -> NetxFormatError:
@@ -51,6 +61,18 @@ def _check_neuron(neuron: Neuron, size: int, i: int) -> None:
                         f"[{arr.min()}, {arr.max()}]", i, key)
         if f.metadata["key"] == "vThMant" and arr.min() < 0:
             raise _fail(f"threshold must be >= 0, found {arr.min()}", i, key)
+    for name, (low, high) in INT_RANGES.items():
+        field = next((f for f in dataclasses.fields(neuron) if f.metadata.get("key") == name),
+                     None)
+        value = None if field is None else getattr(neuron, field.name)
+        if value is not None and not low <= value <= high:
+            raise _fail(f"must lie within {low}..{high}, found {value}", i, "neuron/" + name)
+
+
+def _check_magnitude(arr: np.ndarray, i: int, key: str) -> None:
+    if arr.size and float(np.max(np.abs(arr.astype(np.float64)))) >= MAX_MAGNITUDE:
+        raise _fail(f"values must be smaller than 2^31 in size, found "
+                    f"{arr.min()}..{arr.max()}", i, key)
 
 
 def _weight(layer: Layer, name: str, ndim: int, i: int) -> np.ndarray:
@@ -62,19 +84,25 @@ def _weight(layer: Layer, name: str, ndim: int, i: int) -> np.ndarray:
         raise _fail(f"expected {ndim} dimensions, found shape {w.shape}", i, key)
     if w.dtype.kind == "f" and not np.all(np.isfinite(w)):
         raise _fail("contains NaN or infinity", i, key)
+    _check_magnitude(w, i, key)
     return w
 
 
-def _check_vector(layer: Layer, name: str, key: str, sizes: Tuple[int, ...], i: int) -> None:
+def _check_vector(layer: Layer, name: str, key: str, sizes: Tuple[int, ...], i: int,
+                  flat: bool = True) -> None:
+    """``layer.<name>`` is absent or holds one of ``sizes`` finite numbers, as a scalar or a
+    1-D list (any shape when not ``flat``: a pooling kernel may keep its (kH, kW) form)."""
     v = getattr(layer, name)
     if v is None:
         return
     v = np.asarray(v)
-    if v.dtype.kind not in "biuf" or v.size not in sizes:
-        raise _fail(f"expected {' or '.join(map(str, sizes))} numbers, found shape {v.shape} "
+    if v.dtype.kind not in "biuf" or v.size not in sizes or (flat and v.ndim > 1):
+        raise _fail(f"expected {'a scalar or a 1-D list of ' if flat else ''}"
+                    f"{' or '.join(map(str, sizes))} numbers, found shape {v.shape} "
                     f"({v.dtype})", i, key)
     if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
         raise _fail("contains NaN or infinity", i, key)
+    _check_magnitude(v, i, key)
 
 
 def _check_dense(layer: DenseLayer, prev: Optional[Tuple[int, ...]], i: int) -> None:
@@ -157,9 +185,18 @@ def _check_conv(layer: ConvLayer, prev: Optional[Tuple[int, ...]], i: int) -> No
 def _check_pool(layer: PoolLayer, prev: Optional[Tuple[int, ...]], i: int) -> None:
     _check_geometry(layer, i)
     if layer.weight is not None:
-        _check_vector(layer, "weight", "weight", (1, int(np.prod(layer.kernel_size))), i)
+        _check_vector(layer, "weight", "weight", (1, int(np.prod(layer.kernel_size))), i,
+                      flat=False)
     channels = layer.shape[0] if len(layer.shape) == 3 else 0
     _check_spatial(layer, prev, channels, i, transposed=isinstance(layer, UnpoolLayer))
+
+
+def _check_simulation(sim: Simulation) -> None:
+    if not sim.Ts > 0:
+        raise _fail(f"the step length must be > 0, found {sim.Ts}", None, "simulation/Ts")
+    if sim.tSample is not None and sim.tSample < 1:
+        raise _fail(f"steps per sample must be >= 1, found {sim.tSample}", None,
+                    "simulation/tSample")
 
 
 def validate(net: Network, path: Optional[Union[str, PathLike]] = None) -> Network:
@@ -169,6 +206,8 @@ def validate(net: Network, path: Optional[Union[str, PathLike]] = None) -> Netwo
         NetxFormatError: naming ``path`` (if given), the layer index and the key.
     """
     try:
+        if net.simulation is not None:
+            _check_simulation(net.simulation)
         if not net.layers:
             raise _fail("a network needs at least one layer", None, "layer")
         for i, layer in enumerate(net.layers):
