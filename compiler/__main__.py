@@ -43,8 +43,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     except (NetxFormatError, CompileError, ProfileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
-        print(f"error: {args.net}: {exc.strerror or exc}", file=sys.stderr)
+    except OSError as exc:  # the input could not be read or the output not written
+        print(f"error: {exc.filename or args.net}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     print(report.to_json() if args.json else report.to_table())
     return 0

@@ -385,7 +385,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
     except (ValueError, OSError) as exc:
         where = getattr(args, "net", None) if "args" in locals() else None
-        print(f"error: {where + ': ' if where else ''}{exc}".replace("\n", " "), file=sys.stderr)
+        text = str(exc)
+        if isinstance(exc, OSError) and exc.filename and exc.strerror:
+            where, text = str(exc.filename), exc.strerror  # e.g. an unwritable --output
+        print(f"error: {where + ': ' if where else ''}{text}".replace("\n", " "), file=sys.stderr)
     return EXIT_ERROR
 
 

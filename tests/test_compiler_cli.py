@@ -69,3 +69,15 @@ def test_cli_malformed_files_exit_2(tmp_path):
     bad_profile.write_text('name = "x"\n')
     res = run(broken, "--profile", bad_profile)
     assert res.returncode == 2 and str(bad_profile) in res.stderr
+
+
+def test_cli_unwritable_output_names_the_output(fixtures_dir, tmp_path):
+    src = fixtures_dir / "tiny.net"
+    for target, words in ((tmp_path / "missing" / "out.net", "no such directory"),
+                          (tmp_path, "is a directory")):
+        res = run(src, "-o", target)
+        line = res.stderr.strip()
+        assert res.returncode == 2 and "\n" not in line, res.stderr
+        assert line.startswith(f"error: {target.parent if 'missing' in str(target) else target}")
+        assert words in line and str(src) not in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
