@@ -341,6 +341,23 @@ def test_links_and_empty_datasets_named(fixtures_dir: Path, tmp_path: Path) -> N
         assert f["layer/2/meta"].shape is None and f["layer/2/meta"].dtype == np.float32
 
 
+def test_complex_weight_stored_as_a_dataset(tmp_path: Path) -> None:
+    rf = spec.RfNeuron(sin_decay=200, cos_decay=4000, vth_mant=10)
+    net = spec.Network(layers=[
+        spec.InputLayer(shape=(3,)),
+        spec.ComplexDenseLayer(shape=(2,), neuron=rf, weight=np.ones((2, 3)),
+                               weight_imag=np.zeros((2, 3))),
+    ])
+    path = spec.write(net, tmp_path / "rf.net")
+    assert spec.deep_equal(spec.read(path).layers, net.layers)
+    with h5py.File(path, "a") as f:
+        del f["layer/1/weight"]
+        f["layer/1/weight"] = np.ones((2, 3))
+    err = _error(path)
+    assert (err.layer, err.key) == (1, "weight")
+    assert err.reason == "expected a group holding 'real', found a dataset"
+
+
 def test_kernel_shaped_pool_weight_accepted() -> None:
     neuron = spec.CubaNeuron(i_decay=4096, v_decay=4096, vth_mant=10)
     net = spec.Network(layers=[

@@ -193,12 +193,16 @@ def _read_fields(cls: Type, group: h5py.Group, where: _Where, prefix: str, size:
             continue
         path = meta["key"]
         used.add(path.split("/")[0])
+        parent, _, name = path.rpartition("/")
+        if parent and isinstance(group.get(parent, getlink=True), h5py.HardLink) \
+                and not isinstance(group[parent], h5py.Group):
+            where.key = prefix + parent
+            raise where.error(f"expected a group holding '{name}', found a dataset")
         if path not in group:
             where.key = prefix + path
             if not meta["optional"]:
                 raise where.error("missing")
             continue
-        parent, _, name = path.rpartition("/")
         holder = group
         if parent:
             where.key = prefix + parent
