@@ -323,6 +323,15 @@ def fit_weights(weight: np.ndarray, wgt_exp: int = 0) -> ty.Tuple[np.ndarray, in
             int(fitted.weight_exp) + int(wgt_exp))
 
 
+def _alias(name: str, value: ty.Any, alias: str, alias_value: ty.Any) -> ty.Any:
+    """``value``, or ``alias_value`` given under lava-dl's keyword ``alias`` (not both)."""
+    if alias_value is None:
+        return value
+    if value is not None:
+        raise TypeError(f"pass {name} or {alias} (lava-dl's name), not both")
+    return alias_value
+
+
 # --------------------------------------------------------------------------- blocks
 class AbstractBlock(AbstractProcess):
     """Base of the netx blocks: a neuron group behind an optional synapse.
@@ -353,6 +362,11 @@ class AbstractBlock(AbstractProcess):
         self.synapse: ty.Optional[AbstractProcess] = None
         self.neuron = self._make_neuron(bias)
         self.out = OutPort(shape=self.shape)
+
+    def __del__(self) -> None:
+        # a block whose arguments failed before Lava's constructor finished has no runtime
+        if "_runtime" in self.__dict__:
+            super().__del__()
 
     def _make_neuron(self, bias: ty.Optional[np.ndarray]) -> AbstractProcess:
         params = dict(self.neuron_params)
@@ -423,7 +437,9 @@ class Dense(AbstractBlock):
         bias: optional (n_out,) bias mantissas.
         num_weight_bits, weight_exp: Lava synapse format; both ``None`` (default) fits
             ``weight`` with :func:`fit_weights`, otherwise ``weight`` is used as given.
+            ``weight_exponent`` is lava-dl's name for ``weight_exp``.
         shape: output shape, default ``(n_out,)``.
+        sparse: build Lava's ``Sparse`` synapse (lava-dl's name: ``sparse_synapse``).
     """
 
     def __init__(self, *, weight: np.ndarray,
@@ -433,7 +449,12 @@ class Dense(AbstractBlock):
                  input_message_bits: int = 0, shape: ty.Optional[ty.Tuple[int, ...]] = None,
                  delay: ty.Optional[ty.Any] = None, sparse: bool = False,
                  wgt_exp: int = 0, name: ty.Optional[str] = None,
-                 log_config: ty.Optional[LogConfig] = None) -> None:
+                 log_config: ty.Optional[LogConfig] = None,
+                 weight_exponent: ty.Optional[int] = None,
+                 sparse_synapse: ty.Optional[bool] = None) -> None:
+        weight_exp = _alias("weight_exp", weight_exp, "weight_exponent", weight_exponent)
+        if sparse_synapse is not None:
+            sparse = bool(sparse_synapse)
         weight = np.asarray(weight)
         if weight.ndim == 1:
             weight = weight[:, None]
@@ -565,6 +586,8 @@ class Conv(AbstractBlock):
         bias: optional per-output-channel bias mantissas (C_out,).
     The output shape (W_out, H_out, C_out) follows Lava's conv arithmetic (floor mode).
     Lava's Conv ignores ``weight_exp`` and does not clip weights; its output wraps to 24 bits.
+    ``num_weight_bits`` and ``weight_exponent`` are accepted as lava-dl's Conv accepts them,
+    and have no effect for that reason.
     """
 
     def __init__(self, *, weight: np.ndarray, input_shape: ty.Tuple[int, int, int],
@@ -574,7 +597,9 @@ class Conv(AbstractBlock):
                  dilation: ty.Union[int, ty.Tuple[int, int]] = 1, groups: int = 1,
                  bias: ty.Optional[np.ndarray] = None, input_message_bits: int = 0,
                  name: ty.Optional[str] = None,
-                 log_config: ty.Optional[LogConfig] = None) -> None:
+                 log_config: ty.Optional[LogConfig] = None,
+                 num_weight_bits: ty.Optional[int] = None,
+                 weight_exponent: ty.Optional[int] = None) -> None:
         weight = np.rint(np.asarray(weight)).astype(np.int64)
         input_shape = tuple(int(s) for s in input_shape)
         shape = conv_utils.output_shape(
