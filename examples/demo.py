@@ -51,7 +51,8 @@ class Network(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
         params = {"threshold": 1.25 * SCALE, "current_decay": 0.25, "voltage_decay": 0.03,
-                  "tau_grad": 1.0, "scale_grad": 1.0 / SCALE, "requires_grad": False}
+                  # surrogate width = threshold, height 1 / SCALE (lava-dl's x100 / x0.1)
+                  "tau_grad": 0.01, "scale_grad": 10.0 / SCALE, "requires_grad": False}
         self.blocks = torch.nn.ModuleList([
             slayer.block.cuba.Dense(params, 784, 128, weight_scale=SCALE, weight_norm=False,
                                     delay_shift=False),

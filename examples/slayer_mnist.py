@@ -55,7 +55,8 @@ HIDDEN = 256
 # multiples of 1/4096, so quantizing them loses nothing.
 SCALE = 16
 NEURON = {"threshold": 2.0 * SCALE, "current_decay": 0.25, "voltage_decay": 0.03125,
-          "tau_grad": 1.0, "scale_grad": 1.0 / SCALE, "requires_grad": False,
+          # surrogate width = threshold, height 1 / SCALE (lava-dl's x100 / x0.1 multipliers)
+          "tau_grad": 0.01, "scale_grad": 10.0 / SCALE, "requires_grad": False,
           "mode": "float"}
 LR = 0.001 * SCALE
 

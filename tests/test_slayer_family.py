@@ -16,6 +16,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from netx import fixed_point as fxp
 from netx import spec
@@ -130,9 +131,16 @@ def test_sigma_delta_output_block_is_running_sum_and_exports(tmp_path):
 
 def test_sigma_delta_fixed_mode_rejects_unknown_activation():
     with pytest.raises(ValueError, match="fixed-point"):
-        sigma_delta.Neuron(threshold=0.1, activation=torch.tanh)
+        sigma_delta.Neuron(threshold=0.1, activation=torch.tanh, mode="fixed")
     n = sigma_delta.Neuron(threshold=0.1, activation=torch.tanh, mode="float")
     assert n.device_params["activation"] == "tanh"
+    # lava-dl trains any activation: without a mode, such a neuron trains in float mode
+    with pytest.warns(UserWarning, match="netx will refuse to deploy it"):
+        n = sigma_delta.Neuron(threshold=0.1, activation=torch.tanh)
+    assert n.mode == "float"
+    assert sigma_delta.Neuron(threshold=0.1, activation=F.relu).mode == "fixed"
+    with pytest.raises(ValueError, match="cum_error"):
+        sigma_delta.Neuron(threshold=0.1, cum_error=True)
 
 
 # --------------------------------------------------------------------------- ALIF
@@ -169,9 +177,9 @@ def test_alif_fixed_bit_exact_with_lava_equations():
 
 
 def test_alif_surrogate_gradient_one_step():
-    """One step: spike = H(z - theta); d spike / dz = scale_grad exp(-|z - theta| / (tau_grad
-    theta))."""
-    n = alif.Neuron(**ALIF, tau_grad=0.5, scale_grad=2.0, mode="float")
+    """One step: spike = H(z - theta); d spike / dz = 0.1 scale_grad exp(-|z - theta| /
+    (100 tau_grad theta)) (lava-dl's multipliers)."""
+    n = alif.Neuron(**ALIF, tau_grad=0.005, scale_grad=20.0, mode="float")
     z = torch.tensor([[[0.7], [1.2], [1.0]]], requires_grad=True)
     n(z).sum().backward()
     expected = 2.0 * torch.exp(-torch.abs(z.detach() - 1.0) / 0.5)

@@ -15,7 +15,7 @@ from .utils.time import shift as _shift
 
 Tensor = torch.Tensor
 
-__all__ = ["delay_shift", "Delay", "delay", "delta"]
+__all__ = ["delay_shift", "Delay", "Delta", "delay", "delta"]
 
 
 class _TimeShift(torch.autograd.Function):
@@ -121,3 +121,4 @@ class Delay(torch.nn.Module):
 
 # lava-dl's ``slayer.axon.delta`` (the sigma-delta encoder) lives in its own module
 from . import axon_delta as delta  # noqa: E402
+Delta = delta.Delta

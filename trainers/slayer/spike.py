@@ -10,8 +10,10 @@ Backward (surrogate, the "probability density of a spike change" of SLAYER)::
     binary:  ds/dv = rho(v)
     graded:  ds/dv = H(v - theta) + v * rho(v)
 
-The neurons build ``tau_rho = tau_grad * theta`` and ``scale_rho = scale_grad`` from their
-``tau_grad`` / ``scale_grad`` arguments, so the surrogate width follows the threshold.
+The neurons build ``tau_rho = 100 * tau_grad * theta`` and ``scale_rho = 0.1 * scale_grad``
+from their ``tau_grad`` / ``scale_grad`` arguments (lava-dl's multipliers,
+:data:`trainers.slayer.neuron.base.TAU_RHO_MULT` / ``SCALE_RHO_MULT``), so the surrogate width
+follows the threshold.
 The neuron hot path fuses this derivative into its recurrence (see
 :mod:`trainers.slayer.neuron.dynamics`); this module exposes the same function stand-alone.
 """

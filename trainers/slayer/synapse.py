@@ -79,6 +79,36 @@ class _Synapse(torch.nn.Module):
             torch.nn.utils.parametrize.remove_parametrizations(self, "weight")
             self.weight_norm_enabled = False
 
+    @property
+    def grad_norm(self) -> float:
+        """Size of the weight gradient per element, ``|grad| / numel`` (0 before the first
+        backward pass): lava-dl's gradient-flow monitor.  With weight norm on, the gradient
+        of the magnitude ``g`` is measured."""
+        if self.weight_norm_enabled:
+            param = self.parametrizations.weight.original0
+        else:
+            param = self.weight
+        if param.grad is None:
+            return 0.0
+        return float(torch.norm(param.grad).item() / param.grad.numel())
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:  # type: ignore[override]
+        # lava-dl's synapses are Conv3d modules: their checkpoints hold weights with trailing
+        # axes of 1 ((out, in, 1, 1, 1) dense, (out, in, kH, kW, 1) conv); drop them.  Its
+        # weight norm is stored as weight_g / weight_v (torch maps those names later).
+        params = dict(self.named_parameters(recurse=True))
+        if self.weight_norm_enabled:
+            params["weight_g"] = params["parametrizations.weight.original0"]
+            params["weight_v"] = params["parametrizations.weight.original1"]
+        for name, param in params.items():
+            key = prefix + name
+            value = state_dict.get(key)
+            if (isinstance(value, Tensor) and value.dim() > param.dim()
+                    and all(n == 1 for n in value.shape[param.dim():])
+                    and value.shape[:param.dim()] == param.shape):
+                state_dict[key] = value.reshape(param.shape)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
     def effective_weight(self) -> Tensor:
         """The weight used in the forward pass (after ``pre_hook_fx``), training units."""
         w = self.weight

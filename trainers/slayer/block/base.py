@@ -188,11 +188,13 @@ class Input(_Block):
 
 
 class Flatten(_Block):
-    """``(N, C, H, W, T)`` -> ``(N, C * H * W, T)`` (C, H, W order)."""
+    """``(N, C, H, W, T)`` -> ``(N, C * H * W, T)`` (C, H, W order).
+
+    Has no ``neuron`` attribute, as in lava-dl: tutorials count spiking layers with
+    ``hasattr(block, 'neuron')``."""
 
     def __init__(self, count_log: bool = False) -> None:
         super().__init__()
-        self.neuron = None
         self.count_log = count_log
 
     def forward(self, x: Tensor):

@@ -3,6 +3,7 @@
 
 from . import base, cuba, dropout, norm
 from . import adrf, adrf_iz, alif, rf, rf_iz, sigma_delta
+from .dropout import Dropout
 
-__all__ = ["adrf", "adrf_iz", "alif", "base", "cuba", "dropout", "norm", "rf", "rf_iz",
-           "sigma_delta"]
+__all__ = ["Dropout", "adrf", "adrf_iz", "alif", "base", "cuba", "dropout", "norm", "rf",
+           "rf_iz", "sigma_delta"]

@@ -17,9 +17,17 @@ from .dropout import Dropout
 
 Tensor = torch.Tensor
 ParamLike = Union[float, Sequence[float], np.ndarray, Tensor]
+#: a dropout module (lava-dl style) or a dropout probability
+DropoutLike = Union[float, torch.nn.Module]
 
 #: parameter scale: decays are stored as ``decay * P_SCALE`` (out of 4096, like the file)
 P_SCALE = 1 << 12
+#: lava-dl's surrogate multipliers: the spike surrogate has width
+#: ``tau_grad * threshold * TAU_RHO_MULT`` and height ``scale_grad * SCALE_RHO_MULT``, so that
+#: ``tau_grad = scale_grad = 1`` is a broad, low starting point and lava-dl's tutorial values
+#: (``tau_grad=0.03, scale_grad=3``) shape the gradient as they did there
+TAU_RHO_MULT = 100.0
+SCALE_RHO_MULT = 0.1
 
 
 class Neuron(torch.nn.Module):
@@ -28,11 +36,13 @@ class Neuron(torch.nn.Module):
     Args:
         threshold: spike threshold in training units (rounded to a multiple of 1/64; the file's
             ``vThMant = threshold * 64``).
-        tau_grad, scale_grad: surrogate width (relative to the threshold) and height.
+        tau_grad, scale_grad: surrogate width (relative to the threshold) and height, in
+            lava-dl's units (see :data:`TAU_RHO_MULT`, :data:`SCALE_RHO_MULT`).
         scale: weight scale ``w_scale``: file weights are ``w * scale`` (power of two, default 64).
         norm: a normalization class (e.g. :class:`.norm.MeanOnlyBatchNorm`) instantiated with no
             arguments and applied to the synaptic input, or ``None``.
-        dropout: probability of silencing a neuron for a whole sample (``None``: no dropout).
+        dropout: a dropout module (lava-dl: ``slayer.neuron.Dropout(p=0.05)``) or the
+            probability of silencing a neuron for a whole sample (``None``: no dropout).
         shared_param: one decay per layer (True) or one per neuron channel (False).
         persistent_state: keep the state between calls (for streaming / chunked sequences).
         requires_grad: learn the decays.
@@ -44,7 +54,7 @@ class Neuron(torch.nn.Module):
 
     def __init__(self, threshold: float, tau_grad: float = 1.0, scale_grad: float = 1.0,
                  scale: int = 1 << 6, norm: Optional[Callable[[], torch.nn.Module]] = None,
-                 dropout: Optional[float] = None, shared_param: bool = True,
+                 dropout: Optional[DropoutLike] = None, shared_param: bool = True,
                  persistent_state: bool = False, requires_grad: bool = False,
                  graded_spike: bool = False) -> None:
         super().__init__()
@@ -63,18 +73,21 @@ class Neuron(torch.nn.Module):
         self.graded_spike = bool(graded_spike)
         self.shape: Optional[torch.Size] = None
         self.norm = norm() if norm is not None else None
-        self.drop = Dropout(dropout) if dropout is not None else None
+        if dropout is None or isinstance(dropout, torch.nn.Module):
+            self.drop = dropout  # lava-dl passes a module: slayer.neuron.Dropout(p=0.05)
+        else:
+            self.drop = Dropout(dropout)
 
     # ------------------------------------------------------------------ parameters
     @property
     def tau_rho(self) -> float:
-        """Surrogate width in voltage units: ``tau_grad * threshold``."""
-        return self.tau_grad * max(abs(self.threshold), 1.0 / 64)
+        """Surrogate width in voltage units: ``tau_grad * threshold * TAU_RHO_MULT``."""
+        return self.tau_grad * TAU_RHO_MULT * max(abs(self.threshold), 1.0 / 64)
 
     @property
     def scale_rho(self) -> float:
-        """Surrogate height."""
-        return self.scale_grad
+        """Surrogate height: ``scale_grad * SCALE_RHO_MULT``."""
+        return self.scale_grad * SCALE_RHO_MULT
 
     @property
     def v_th_mant(self) -> int:

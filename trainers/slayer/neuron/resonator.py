@@ -71,7 +71,7 @@ class ResonatorNeuron(StepNeuron):
                  refractory_decay: base.ParamLike = 0.0, tau_grad: float = 1.0,
                  scale_grad: float = 1.0, scale: int = 1 << 6,
                  norm: Optional[Callable[[], torch.nn.Module]] = None,
-                 dropout: Optional[float] = None, shared_param: bool = True,
+                 dropout: Optional[base.DropoutLike] = None, shared_param: bool = True,
                  persistent_state: bool = False, requires_grad: bool = False,
                  graded_spike: bool = False, mode: str = "fixed") -> None:
         super().__init__(threshold=threshold, tau_grad=tau_grad, scale_grad=scale_grad,

@@ -28,7 +28,7 @@ class Neuron(ResonatorNeuron):
     def __init__(self, threshold: float, period: base.ParamLike, decay: base.ParamLike,
                  tau_grad: float = 1.0, scale_grad: float = 1.0, scale: int = 1 << 6,
                  norm: Optional[Callable[[], torch.nn.Module]] = None,
-                 dropout: Optional[float] = None, shared_param: bool = True,
+                 dropout: Optional[base.DropoutLike] = None, shared_param: bool = True,
                  persistent_state: bool = False, requires_grad: bool = False,
                  graded_spike: bool = False, mode: str = "fixed") -> None:
         super().__init__(threshold=threshold, period=period, decay=decay, tau_grad=tau_grad,

@@ -33,6 +33,7 @@ Export (``device_params``): ``type`` b'SDNN', ``activation`` (function name), ``
 
 from __future__ import annotations
 
+import warnings
 from typing import Callable, Dict, Optional, Tuple, Union
 
 import torch
@@ -73,7 +74,10 @@ class Neuron(base.Neuron):
             :class:`.base.Neuron` (the threshold is one value per layer whatever
             ``shared_param``, as Lava's SigmaDelta holds one).
         message_bits: ``messageBits`` written to the file (graded messages; 16).
-        mode: ``'fixed'`` (default) or ``'float'``.
+        mode: ``'fixed'`` or ``'float'``; by default ``'fixed'`` for the activations Lava
+            runs (relu, identity) and ``'float'`` for any other (it trains, as in lava-dl,
+            but netx cannot deploy it: a warning says so).
+        cum_error: lava-dl's cumulative-error delta encoder; only ``False`` is available.
     """
 
     device_type = "SDNN"
@@ -84,9 +88,13 @@ class Neuron(base.Neuron):
                  activation: Union[None, str, Callable[[Tensor], Tensor]] = F.relu,
                  tau_grad: float = 1.0, scale_grad: float = 1.0, scale: int = 1 << 6,
                  norm: Optional[Callable[[], torch.nn.Module]] = None,
-                 dropout: Optional[float] = None, shared_param: bool = True,
+                 dropout: Optional[base.DropoutLike] = None, shared_param: bool = True,
                  persistent_state: bool = False, requires_grad: bool = False,
-                 message_bits: int = 16, mode: str = "fixed") -> None:
+                 message_bits: int = 16, mode: Optional[str] = None,
+                 cum_error: bool = False) -> None:
+        if cum_error:
+            raise ValueError("cum_error=True (cumulative-error delta encoding) is not "
+                             "available; use the default cum_error=False")
         super().__init__(threshold=threshold, tau_grad=tau_grad, scale_grad=scale_grad,
                          scale=scale, norm=norm, dropout=dropout, shared_param=shared_param,
                          persistent_state=persistent_state, requires_grad=requires_grad,
@@ -99,6 +107,12 @@ class Neuron(base.Neuron):
                                  f"known: {sorted(ACTIVATIONS)}")
             activation = ACTIVATIONS[activation]
         self.activation = activation
+        if mode is None:
+            mode = "fixed" if self.activation_name in FIXED_ACTIVATIONS else "float"
+            if mode == "float":
+                warnings.warn(f"SDNN activation {self.activation_name!r} has no fixed-point "
+                              f"model (Lava runs {FIXED_ACTIVATIONS}): training in "
+                              "mode='float'; netx will refuse to deploy it", stacklevel=2)
         self.message_bits = int(message_bits)
         self.sigma_output = False  # set by the Output block
         self.delta_only = False    # set by the Input block
