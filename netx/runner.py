@@ -96,7 +96,7 @@ def run(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
 # --------------------------------------------------------------------------- Lava backend
 def _shapes(net: spec.Network, x: np.ndarray, timed: bool,
             input_shape: Optional[Tuple[int, ...]]) -> Tuple[Tuple[int, ...], bool]:
-    shape = tuple(input_shape) if input_shape is not None else net.input_shape
+    shape = support.input_shape(net, input_shape)
     if shape is None:  # first layer conv: read (W, H, C) from the data
         nd = x.ndim - int(timed)
         if nd not in (3, 4):
@@ -135,11 +135,19 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
 
     net = net_config if isinstance(net_config, spec.Network) else spec.read(net_config)
     path = None if isinstance(net_config, spec.Network) else str(net_config)
-    if input_mode not in ("spikes", "bias"):
-        raise ValueError(f"input_mode must be 'spikes' or 'bias', got {input_mode!r}")
-    timed = input_mode == "spikes"
     x = np.asarray(inputs)
-    shape, batched = _shapes(net, x, timed, input_shape)
+    timed = input_mode == "spikes"
+    floating = _mode_of(run_cfg) == "floating_pt"  # currents as float64, as the engine's
+    try:  # the checks the engine makes, so that both backends accept the same runs
+        support.check_input_values(x, input_mode, _mode_of(run_cfg))
+        shape, batched = _shapes(net, x, timed, input_shape)
+        if input_mode == "bias":
+            support.check_bias_input(net)
+        for i, layer in enumerate(net.layers):
+            if layer.kind != "flatten":
+                support.check_mode(layer, i, support.neuron_plan(layer, i), _mode_of(run_cfg))
+    except NetxFormatError as exc:
+        raise exc.located(path=path) from None
     if steps is None:
         if timed:
             steps = int(x.shape[-1])
@@ -147,7 +155,12 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
             steps = int(net.simulation.tSample)
         else:
             raise ValueError("steps is required for input_mode='bias'")
-    floating = _mode_of(run_cfg) == "floating_pt"  # currents as float64, as the engine's
+    steps = support.check_steps(steps)
+    # without an input layer, data enter the first synapse: graded values need graded
+    # messages there (Lava's default is binary spikes, the engine takes any integer)
+    message_bits = 0
+    if not isinstance(net.layers[0], spec.InputLayer) and timed and np.any((x != 0) & (x != 1)):
+        message_bits = 24
     if run_cfg is None or isinstance(run_cfg, str):
         run_cfg = hdf5.run_config(run_cfg or "fixed_pt")
     samples = x if batched else x[None]
@@ -163,7 +176,7 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
         lnet = hdf5.Network(net_config=net if path is None else path,
                             reset_interval=reset_interval, reset_offset=reset_offset,
                             input_shape=spec.lava_shape(shape) if first_conv else None,
-                            spike_exp=spike_exp)
+                            spike_exp=spike_exp, input_message_bits=message_bits)
         last = lnet.out_layer
         affine = type(last).__name__ == "Affine"
         graded = support.neuron_plan(net.layers[lnet.layer_index[-1]],

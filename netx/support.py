@@ -260,3 +260,95 @@ def synapse_delays(delay: ty.Any, weight_shape: ty.Tuple[int, int]) -> np.ndarra
         raise ValueError(f"delays must be within 0..{MAX_DELAY} steps, got "
                          f"{out.min()}..{out.max()}")
     return out
+
+
+# --------------------------------------------------------------------------- run inputs
+#: how input data enter a network: spikes / graded values per step, or a constant bias
+INPUT_MODES = ("spikes", "bias")
+#: Lava keeps a LIF's ``bias_mant`` in 16 signed bits: bias input outside wraps there
+BIAS_INPUT_RANGE = (-(1 << 15), (1 << 15) - 1)
+
+
+def check_mode(layer: spec.Layer, i: int, plan: NeuronPlan, mode: str) -> None:
+    """Refuse ``floating_pt`` for neurons whose Lava process has only a fixed-point model
+    (every kind but CUBA's), naming the layer's ``neuron/type``."""
+    if mode != "fixed_pt" and not plan.cuba:
+        raise NetxFormatError(f"neuron type '{layer.neuron.type}' has no {mode} model in "
+                              "Lava (it runs only its fixed_pt model); use fixed_pt",
+                              layer=i, key="neuron/type")
+
+
+def input_shape(net: spec.Network, given: ty.Optional[ty.Sequence[int]]
+                ) -> ty.Optional[ty.Tuple[int, ...]]:
+    """The network's input shape ((C, H, W) or (N,)): ``given`` (``input_shape=``), which
+    must agree with what the file implies when it implies one, else the file's (``None``
+    for a first conv layer without ``given``).
+
+    Raises:
+        NetxFormatError: (key ``input_shape``) ``given`` is not a list of positive ints or
+            contradicts the file.
+    """
+    known = net.input_shape
+    if given is None:
+        return None if known is None else tuple(known)
+    try:
+        shape = tuple(int(s) for s in given)
+        bad = any(s < 1 or s != float(g) for s, g in zip(shape, given))
+    except (TypeError, ValueError):
+        bad, shape = True, ()
+    if bad or not shape:
+        raise NetxFormatError(f"input_shape must be positive integers, got {given!r}",
+                              key="input_shape")
+    if known is not None and shape != tuple(known):
+        raise NetxFormatError(f"input_shape {shape} contradicts the network's input "
+                              f"{tuple(known)} (C, H, W or N)", key="input_shape")
+    return shape
+
+
+def check_input_values(x: np.ndarray, input_mode: str, mode: str) -> None:
+    """Refuse input data that neither backend can take the same way: non-numeric, NaN or
+    infinite values, fractions in ``fixed_pt``, bias mantissas outside
+    :data:`BIAS_INPUT_RANGE`.
+
+    Raises:
+        NetxFormatError: (key ``input``) naming the problem.
+    """
+    if input_mode not in INPUT_MODES:
+        raise ValueError(f"input_mode must be one of {INPUT_MODES}, got {input_mode!r}")
+    if x.dtype.kind not in "biuf":
+        raise NetxFormatError(f"input data must be numbers, got dtype {x.dtype}", key="input")
+    if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
+        raise NetxFormatError("input data contain NaN or infinity", key="input")
+    if mode == "fixed_pt" and x.dtype.kind == "f" and not np.all(x == np.round(x)):
+        raise NetxFormatError("fixed_pt inputs must be integers (spikes, graded values or "
+                              "bias mantissas)", key="input")
+    if input_mode == "bias" and x.size and (x.min() < BIAS_INPUT_RANGE[0]
+                                            or x.max() > BIAS_INPUT_RANGE[1]):
+        raise NetxFormatError(f"bias input must lie within {BIAS_INPUT_RANGE[0]}.."
+                              f"{BIAS_INPUT_RANGE[1]} (Lava's 16-bit bias_mant), found "
+                              f"{x.min()}..{x.max()}", key="input")
+
+
+def check_steps(steps: ty.Any) -> int:
+    """``steps`` as an int >= 1 (a run of no steps would leave Lava waiting forever).
+
+    Raises:
+        ValueError: naming ``steps``.
+    """
+    try:
+        n = int(steps)
+        ok = n >= 1 and n == float(steps)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"steps must be a whole number >= 1, got {steps!r} (a spike input "
+                         "needs at least one time step)")
+    return n
+
+
+def check_bias_input(net: spec.Network) -> None:
+    """``input_mode='bias'`` sets the input layer's bias: the first layer must be an
+    ``input`` layer (key ``type``)."""
+    if not isinstance(net.layers[0], spec.InputLayer):
+        raise NetxFormatError(f"input_mode='bias' needs an 'input' layer first, not "
+                              f"'{net.layers[0].kind}'", layer=0, key="type")

@@ -153,15 +153,20 @@ def test_held_input_classes_on_random_bias_networks(seed, reset):
 
 
 @needs_numba
-def test_bias_data_beyond_the_int32_step_use_the_tensor_engine(fixtures_dir):
+def test_bias_data_at_the_16_bit_limit_run_on_the_event_kernel(fixtures_dir):
+    """Bias input is refused beyond Lava's 16-bit bias_mant (both backends); at the limit
+    the event kernel's int32 step holds it and agrees with the tensor engine."""
     engine = Engine(fixtures_dir / "mnist.net")
     bias = np.zeros((2, 784), dtype=np.int64)
-    bias[:, :5] = 2 ** 24  # << 6 = 2^30: outside the int32 neuron step
-    with pytest.raises(EngineError, match="int32"):
-        engine.run(bias, steps=4, input_mode="bias", method="event")
-    np.testing.assert_array_equal(engine.run(bias, steps=4, input_mode="bias"),
-                                  engine.run(bias, steps=4, input_mode="bias",
-                                             method="tensor"))
+    bias[:, :5] = 2 ** 15 - 1
+    bias[1, 5:9] = -2 ** 15
+    got = engine.run(bias, steps=4, input_mode="bias", method="event")
+    np.testing.assert_array_equal(got, engine.run(bias, steps=4, input_mode="bias",
+                                                  method="tensor"))
+    bias[0, 0] = 2 ** 15
+    with pytest.raises(EngineError, match=r"within -32768\.\.32767") as info:
+        engine.run(bias, steps=4, input_mode="bias")
+    assert info.value.key == "input" and "mnist.net" in str(info.value)
 
 
 @needs_numba

@@ -45,7 +45,7 @@ from . import event
 from .neurons import Group
 
 MODES = ("fixed_pt", "floating_pt")
-INPUT_MODES = ("spikes", "bias")
+INPUT_MODES = support.INPUT_MODES
 RUN_METHODS = ("auto", "event", "tensor")
 #: lava-dl's stand-in neuron for an affine readout (no neuron group in the file).
 AFFINE_NEURON = dict(i_decay=0, v_decay=4096, vth_mant=1 << 17)
@@ -442,12 +442,12 @@ class Engine:
         self.spike_exp = int(spike_exp)
         self.nodes: List[_Node] = []
         self._input_shape: Optional[Tuple[int, ...]] = None
-        shape = tuple(input_shape) if input_shape is not None else net.input_shape
-        if shape is not None:
-            try:
-                self._build(tuple(int(s) for s in shape))
-            except NetxFormatError as exc:
-                raise _locate(exc, self.path) from None
+        try:
+            shape = _check(support.input_shape, net, input_shape)
+            if shape is not None:
+                self._build(shape)
+        except NetxFormatError as exc:
+            raise _locate(exc, self.path) from None
 
     # ----------------------------------------------------------------- building
     @property
@@ -514,10 +514,7 @@ class Engine:
         kind = layer.kind
         plan = _check(support.neuron_plan, layer, i, self.reset_interval is not None)
         _check(support.check_layer, layer, i, plan)
-        if not plan.cuba and self.mode != "fixed_pt":
-            raise EngineError(f"neuron type '{layer.neuron.type}' has no {self.mode} model in "
-                              "netx's Lava builder (Lava runs only its fixed_pt model); use "
-                              "mode='fixed_pt'", layer=i, key="neuron/type")
+        _check(support.check_mode, layer, i, plan, self.mode)
         # CUBA parameters for the fused path (inert placeholders for other neurons)
         params = (_Params(plan.params["i_decay"], plan.params["v_decay"],
                           plan.params["vth_mant"]) if plan.cuba else _Params(4096, 4096, 0))
@@ -666,11 +663,12 @@ class Engine:
 
     def _run_checked(self, inputs, steps, input_mode, return_layers, progress, threads,
                      method):
-        if input_mode not in INPUT_MODES:
-            raise ValueError(f"input_mode must be one of {INPUT_MODES}, got {input_mode!r}")
         if method not in RUN_METHODS:
             raise ValueError(f"method must be one of {RUN_METHODS}, got {method!r}")
-        x = inputs if torch.is_tensor(inputs) else torch.as_tensor(np.array(inputs))
+        values = (inputs.detach().cpu().numpy() if torch.is_tensor(inputs)
+                  else np.asarray(inputs))
+        _check(support.check_input_values, values, input_mode, self.mode)
+        x = inputs if torch.is_tensor(inputs) else torch.as_tensor(values)
         timed = input_mode == "spikes"
         in_shape = self._input_shape or self._infer_input_shape(x, timed)
         if not self.nodes or self._input_shape != in_shape:
@@ -685,9 +683,6 @@ class Engine:
                 f"expected ([B,] {', '.join(map(str, lava_in))}{', T' if timed else ''}) "
                 "in Lava layout", key="input")
         if self.mode == "fixed_pt":
-            if x.dtype.is_floating_point and not bool(torch.all(x == torch.round(x))):
-                raise EngineError("fixed_pt inputs must be integers (spikes, graded values or "
-                                  "bias mantissas)", key="input")
             x = x.to(torch.int64)
         else:
             x = x.to(torch.float64)
@@ -700,18 +695,16 @@ class Engine:
             else:
                 raise ValueError("steps is required for input_mode='bias' (the file has no "
                                  "simulation/tSample)")
-        if input_mode == "bias" and self.nodes[0].kind != "input":
-            raise EngineError("input_mode='bias' needs an input layer", layer=0, key="type")
+        steps = support.check_steps(steps)
+        if input_mode == "bias":
+            _check(support.check_bias_input, self.net)
         if input_mode == "bias" and not self.nodes[0].group.has_bias:
             raise EngineError("input_mode='bias' needs an input neuron with a bias (CUBA or "
                               f"ALIF), not '{self.net.layers[0].neuron.type}'", layer=0,
                               key="neuron/type")
+        # bias data lie within support.BIAS_INPUT_RANGE, so the event kernel's int32 neuron
+        # step holds them (<< 6) as it holds any spike or graded data
         plan = self._event_plan(method, return_layers)
-        if plan is not None and not event.accepts(x.numpy(), timed):
-            if method == "event":
-                raise EngineError("method='event' cannot run this: bias mantissas of 2^24 "
-                                  "or more exceed its int32 neuron step", key="method")
-            plan = None
         if plan is not None:
             return self._run_event(plan, x, int(steps), timed, batched, progress, threads)
         run = self._run if self.fused else self._run_general

@@ -171,12 +171,6 @@ def _fits_state_step(bias, vth) -> bool:
             and (vth.numel() == 0 or int(vth.abs().max()) < 2 ** 31))
 
 
-def accepts(x: np.ndarray, timed: bool) -> bool:
-    """Whether the kernel can run data ``x`` (as :func:`run` takes it): bias mantissas must
-    give ``|bias| < 2^30`` on the state grid; any spike or graded data will do."""
-    return timed or x.size == 0 or int(np.abs(x).max()) < 2 ** (30 - INPUT_BIAS_EXP)
-
-
 def _bounds(syn, input_lo: int) -> dict:
     """Per destination node, the largest ``|a|`` its synapses can deliver: from spikes
     (``spike_bound``) and per unit of data (``data_gain``, plus 1 for the input layer, which
