@@ -137,25 +137,19 @@ def run_lava(net_config: NetLike, inputs: Any, steps: Optional[int] = None,
     path = None if isinstance(net_config, spec.Network) else str(net_config)
     x = np.asarray(inputs)
     timed = input_mode == "spikes"
-    floating = _mode_of(run_cfg) == "floating_pt"  # currents as float64, as the engine's
+    mode = _mode_of(run_cfg)
+    floating = mode == "floating_pt"  # currents as float64, as the engine's
     try:  # the checks the engine makes, so that both backends accept the same runs
-        support.check_input_values(x, input_mode, _mode_of(run_cfg))
+        support.check_input_values(x, input_mode, mode)
         shape, batched = _shapes(net, x, timed, input_shape)
         if input_mode == "bias":
             support.check_bias_input(net)
         for i, layer in enumerate(net.layers):
             if layer.kind != "flatten":
-                support.check_mode(layer, i, support.neuron_plan(layer, i), _mode_of(run_cfg))
+                support.check_mode(layer, i, support.neuron_plan(layer, i), mode)
     except NetxFormatError as exc:
         raise exc.located(path=path) from None
-    if steps is None:
-        if timed:
-            steps = int(x.shape[-1])
-        elif net.simulation is not None and net.simulation.tSample:
-            steps = int(net.simulation.tSample)
-        else:
-            raise ValueError("steps is required for input_mode='bias'")
-    steps = support.check_steps(steps)
+    steps = support.run_steps(net, steps, int(x.shape[-1]) if timed else None)
     # without an input layer, data enter the first synapse: graded values need graded
     # messages there (Lava's default is binary spikes, the engine takes any integer)
     message_bits = 0

@@ -329,6 +329,25 @@ def check_input_values(x: np.ndarray, input_mode: str, mode: str) -> None:
                               f"{x.min()}..{x.max()}", key="input")
 
 
+def run_steps(net: spec.Network, steps: ty.Any, data_steps: ty.Optional[int]) -> int:
+    """The number of steps to run: ``steps``, else the data's ``T`` (``data_steps``, spike
+    input), else the file's ``simulation/tSample`` (bias input); checked by
+    :func:`check_steps`.
+
+    Raises:
+        ValueError: no step count is given or implied, or it is not a whole number >= 1.
+    """
+    if steps is None:
+        if data_steps is not None:
+            steps = data_steps
+        elif net.simulation is not None and net.simulation.tSample:
+            steps = net.simulation.tSample
+        else:
+            raise ValueError("steps is required for input_mode='bias' (the file has no "
+                             "simulation/tSample)")
+    return check_steps(steps)
+
+
 def check_steps(steps: ty.Any) -> int:
     """``steps`` as an int >= 1 (a run of no steps would leave Lava waiting forever).
 

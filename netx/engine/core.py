@@ -687,15 +687,7 @@ class Engine:
         else:
             x = x.to(torch.float64)
         x = to_internal(x, in_shape, batched, timed).to(self.device)
-        if steps is None:
-            if timed:
-                steps = int(x.shape[0])
-            elif self.net.simulation is not None and self.net.simulation.tSample:
-                steps = int(self.net.simulation.tSample)
-            else:
-                raise ValueError("steps is required for input_mode='bias' (the file has no "
-                                 "simulation/tSample)")
-        steps = support.check_steps(steps)
+        steps = support.run_steps(self.net, steps, int(x.shape[0]) if timed else None)
         if input_mode == "bias":
             _check(support.check_bias_input, self.net)
         if input_mode == "bias" and not self.nodes[0].group.has_bias:
